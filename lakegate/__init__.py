@@ -1,0 +1,1 @@
+"""Lakegate core: environments, engine, lake, CLI. Knows no asset."""

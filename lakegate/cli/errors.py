@@ -1,0 +1,12 @@
+"""Errors that are the user's to fix: shown as one clear line, exit code 2, no traceback."""
+
+from lakegate.environment import ConfigError
+from lakegate.lake import TableNameError
+from lakegate.run import SelectionError
+
+
+class UsageError(ValueError):
+    pass
+
+
+USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError)

@@ -1,0 +1,46 @@
+"""`lakegate`: the command line. Each command has --help and exits non-zero with a clear message."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from lakegate.cli import data, materialize, tables
+
+app = typer.Typer(
+    name="lakegate",
+    help="Lakegate: take a model from pilot to production, safely, repeatedly and auditably.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(tables.app, name="table")
+app.command("materialize")(materialize.materialize_command)
+app.command("demo")(materialize.demo_command)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    from lakegate.cli.errors import USER_ERRORS
+
+    try:
+        app(standalone_mode=False)
+    except USER_ERRORS as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        sys.exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors carry their exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,96 @@
+"""`lakegate materialize [SELECTION]` and `lakegate demo`: run the graph in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lakegate.environment import current_environment, lakegate_home
+
+console = Console()
+
+
+def _print_event(entry) -> None:
+    event = entry.dagster_event
+    kind = event.event_type_value
+    if kind == "STEP_START":
+        console.print(f"[cyan]▶[/] {event.step_key}")
+    elif kind == "STEP_SUCCESS":
+        console.print(f"[green]✔[/] {event.step_key}")
+    elif kind == "STEP_FAILURE":
+        console.print(f"[red]✘ {event.step_key}[/]")
+    elif kind == "ASSET_MATERIALIZATION":
+        meta = event.event_specific_data.materialization.metadata
+        rows = meta.get("dagster/row_count")
+        rows_text = f" {rows.value:,} rows" if rows is not None else ""
+        console.print(f"    [dim]materialized[/] {event.asset_key.to_user_string()}{rows_text}")
+    elif kind == "ASSET_CHECK_EVALUATION":
+        evaluation = event.event_specific_data
+        if not evaluation.passed:
+            severity = evaluation.severity.value
+            colour = "red" if severity == "ERROR" else "yellow"
+            console.print(f"    [{colour}]check {severity.lower()}[/] {evaluation.asset_key.to_user_string()} {evaluation.check_name}")
+
+
+def run_graph(selection: Optional[str]):
+    from lakegate.definitions import defs
+    from lakegate.run import materialize
+
+    env = current_environment()
+    console.print(f"[bold]materializing[/] {selection or 'all assets'} in environment [bold]{env.name}[/] (catalog {env.catalog})")
+    outcome = materialize(defs, selection, on_event=_print_event, tags={"lakegate/env": env.name})
+    return outcome
+
+
+def print_summary(outcome) -> None:
+    from lakegate.lake import Lake
+
+    lake = Lake()
+    grid = Table("asset", "table", "Delta version", "rows")
+    for m in outcome.materializations:
+        meta = m.metadata
+        table = meta.get("table")
+        rows = meta.get("dagster/row_count")
+        version = next((v.value for k, v in meta.items() if k.startswith("delta_version/")), "")
+        grid.add_row(m.asset_key.to_user_string(), table.value if table else "", str(version), f"{rows.value:,}" if rows else "")
+    console.print(grid)
+    failed = [c for c in outcome.checks if not c.passed]
+    console.print(f"checks: {len(outcome.checks) - len(failed)} passed, {len(failed)} did not pass "
+                  f"({sum(1 for c in failed if c.severity.value == 'ERROR')} at ERROR severity)")
+    console.print(f"tables are Delta under [bold]{lake.root}[/]; look at one with: lakegate table show dev.silver.claims")
+    console.print(f"Dagster UI: DAGSTER_HOME={lakegate_home() / 'dagster'} .venv/bin/dagster dev -w workspace.yaml "
+                  "(then http://127.0.0.1:3000)")
+    console.print(f"run {outcome.run_id} took {outcome.seconds:.1f} s")
+
+
+def materialize_command(
+    selection: Optional[str] = typer.Argument(None, help="Dagster asset selection, e.g. 'group:silver' or 'key:bronze/claims+'. Default: everything."),
+) -> None:
+    """Materialize assets in this process, with progress, and record the run for the Dagster UI."""
+    outcome = run_graph(selection)
+    print_summary(outcome)
+    if not outcome.success:
+        console.print(f"[red]run failed[/]: {outcome.failure}")
+        raise typer.Exit(1)
+
+
+def demo_command(
+    claims: int = typer.Option(20_000, help="Claims to generate when landing is empty."),
+    members: int = typer.Option(2_000, help="Members to generate when landing is empty."),
+    dirty: float = typer.Option(0.02, help="Share of malformed rows in the generated data."),
+    seed: int = typer.Option(7, help="Random seed for the generated data."),
+) -> None:
+    """The main job on the embedded default: generate data if landing is empty, then build everything."""
+    from lakegate.cli.data import generate_landing
+
+    landing = lakegate_home() / "landing"
+    if not any(Path(landing).rglob("*.csv*")) if landing.exists() else True:
+        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members into {landing}")
+        generate_landing(landing, members, claims, seed, dirty)
+    else:
+        console.print(f"landing {landing} already has files: ingesting what is new")
+    materialize_command(None)

@@ -1,0 +1,98 @@
+"""The environment a process runs in: resolved once from LAKEGATE_ENV, validated, never guessed.
+
+`environments/<name>.yaml` holds the engine, where tables live and the policies later layers add.
+Unknown names and unknown fields are errors. Secrets are never in these files: a field ending in
+`_env` names the environment variable that holds the secret.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
+DEFAULT_ENV = "local"
+CATALOGS = ("dev", "test", "prod")
+
+
+class ConfigError(ValueError):
+    """A bad environment name or file. Its message is meant for the user as it is."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EngineConfig(_Strict):
+    # sail: in-process Sail server; connect: any Spark Connect URL; databricks: not wired yet.
+    kind: Literal["sail", "connect", "databricks"] = "sail"
+    # For `connect`: the environment variable holding the sc:// URL (it may carry a token).
+    url_env: str | None = None
+
+
+class PiiConfig(_Strict):
+    hmac_key_env: str = "LAKEGATE_PII_HMAC_KEY"
+    # Only for a laptop: generate a key under LAKEGATE_HOME when the variable is unset.
+    allow_generated_key: bool = False
+
+
+class ExpectationPolicy(_Strict):
+    # Share of rows a table may quarantine before the warn-level check turns red.
+    max_quarantine_share: float = 0.2
+
+
+class Environment(_Strict):
+    name: str
+    catalog: Literal["dev", "test", "prod"]
+    engine: EngineConfig = EngineConfig()
+    pii: PiiConfig = PiiConfig()
+    expectations: ExpectationPolicy = ExpectationPolicy()
+    landing_sensor_interval_seconds: int = 30
+
+    @property
+    def home(self) -> Path:
+        return lakegate_home()
+
+
+def lakegate_home() -> Path:
+    return Path(os.environ.get("LAKEGATE_HOME", "./.lakegate")).resolve()
+
+
+def available_environments() -> list[str]:
+    return sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.yaml"))
+
+
+def load_environment(name: str | None = None) -> Environment:
+    """Load and validate `environments/<name>.yaml` (name defaults to $LAKEGATE_ENV, then local)."""
+    name = name or os.environ.get("LAKEGATE_ENV") or DEFAULT_ENV
+    path = ENVIRONMENTS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            f"unknown environment {name!r} (LAKEGATE_ENV); known: {', '.join(available_environments())}"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    if raw.get("name", name) != name:
+        raise ConfigError(f"{path}: name {raw.get('name')!r} does not match the file name {name!r}")
+    try:
+        return Environment(**{**raw, "name": name})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid environment: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def current_environment() -> Environment:
+    """The process's environment, resolved once."""
+    return load_environment()

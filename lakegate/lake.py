@@ -1,0 +1,133 @@
+"""Delta tables named `catalog.schema.table`.
+
+Locally a table lives at `<lake root>/<catalog>/<schema>/<table>` (the lake root defaults to
+`$LAKEGATE_HOME/lake`); on Databricks the same name is a Unity Catalog table. Reads and writes go
+through either Spark (transforms) or delta-rs (Python-side ingestion, inspection).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from lakegate.environment import CATALOGS, lakegate_home
+
+_PART = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class TableNameError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TableName:
+    catalog: str
+    schema: str
+    table: str
+
+    @classmethod
+    def parse(cls, name: str) -> "TableName":
+        parts = name.split(".")
+        if len(parts) != 3 or not all(_PART.match(p) for p in parts):
+            raise TableNameError(f"table name {name!r} must be catalog.schema.table in lower_snake_case")
+        if parts[0] not in CATALOGS:
+            raise TableNameError(f"table name {name!r}: catalog must be one of {', '.join(CATALOGS)}")
+        return cls(*parts)
+
+    def __str__(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.table}"
+
+
+class Lake:
+    """The local lake: Delta tables under one root folder."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root else lakegate_home() / "lake"
+
+    def path(self, name: str | TableName) -> Path:
+        t = name if isinstance(name, TableName) else TableName.parse(name)
+        return self.root / t.catalog / t.schema / t.table
+
+    def uri(self, name: str | TableName) -> str:
+        return str(self.path(name))
+
+    def exists(self, name: str | TableName) -> bool:
+        return (self.path(name) / "_delta_log").is_dir()
+
+    def table(self, name: str | TableName, version: int | None = None) -> DeltaTable:
+        try:
+            dt = DeltaTable(self.uri(name))
+        except TableNotFoundError:
+            raise TableNameError(f"table {name} does not exist (looked in {self.path(name)})") from None
+        if version is not None:
+            dt.load_as_version(version)
+        return dt
+
+    def version(self, name: str | TableName) -> int | None:
+        return self.table(name).version() if self.exists(name) else None
+
+    def history(self, name: str | TableName) -> list[dict[str, Any]]:
+        return self.table(name).history()
+
+    def read_arrow(self, name: str | TableName, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
+        return self.table(name, version).to_pyarrow_table(columns=columns)
+
+    def write_arrow(
+        self, name: str | TableName, data: pa.Table, mode: str = "append", commit_metadata: dict[str, str] | None = None
+    ) -> int:
+        """Write with delta-rs; returns the new table version. commit_metadata lands in the commit info."""
+        path = self.path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_deltalake(
+            str(path),
+            data,
+            mode=mode,
+            schema_mode="merge" if mode == "append" else "overwrite",
+            commit_properties=CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None,
+        )
+        return DeltaTable(str(path)).version()
+
+    def read_spark(self, spark, name: str | TableName, version: int | None = None):
+        reader = spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(self.uri(name))
+
+    def write_spark(self, df, name: str | TableName, mode: str = "overwrite") -> int:
+        """Write a Spark DataFrame as Delta; returns the new table version."""
+        path = self.path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = df.write.format("delta").mode(mode)
+        if mode == "overwrite":
+            writer = writer.option("overwriteSchema", "true")
+        writer.save(str(path))
+        return DeltaTable(str(path)).version()
+
+
+def lineage_metadata(written: dict[str, int | None], read: dict[str, int | None]) -> dict[str, Any]:
+    """Materialization metadata that ties an output version to the input versions it read."""
+    meta: dict[str, Any] = {}
+    for name, version in written.items():
+        meta[f"delta_version/{name}"] = dg.MetadataValue.int(version if version is not None else -1)
+    meta["inputs"] = dg.MetadataValue.json({name: version for name, version in read.items()})
+    return meta
+
+
+class LakeResource(dg.ConfigurableResource):
+    """Where the environment's tables live; empty root means $LAKEGATE_HOME/lake."""
+
+    catalog: str = "dev"
+    root: str = ""
+
+    def lake(self) -> Lake:
+        return Lake(self.root or None)
+
+    def name(self, schema: str, table: str) -> str:
+        return str(TableName(self.catalog, schema, table))

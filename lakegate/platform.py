@@ -1,0 +1,37 @@
+"""The platform resource: the environment and the folders the embedded default writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from lakegate.environment import Environment, lakegate_home, load_environment
+from lakegate.pii import resolve_hmac_key
+
+
+class Platform(dg.ConfigurableResource):
+    """Which environment this code location runs in, and where LAKEGATE_HOME is."""
+
+    environment: str = "local"
+    home: str = ""
+
+    def env(self) -> Environment:
+        return load_environment(self.environment)
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).resolve() if self.home else lakegate_home()
+
+    @property
+    def catalog(self) -> str:
+        return self.env().catalog
+
+    def landing_root(self) -> Path:
+        return self.home_path / "landing"
+
+    def rejected_root(self) -> Path:
+        return self.home_path / "rejected"
+
+    def pii_hmac_key(self) -> bytes:
+        return resolve_hmac_key(self.env().pii, self.home_path)

@@ -1,0 +1,132 @@
+"""In-process materialization with live progress, recorded in a persistent Dagster instance.
+
+The `dagster asset materialize` CLI pays a process per step; this runs the selected assets in this
+process and records the run under $LAKEGATE_HOME/dagster, so `dagster dev` shows it afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import dagster as dg
+
+from lakegate.environment import lakegate_home
+
+PROGRESS_EVENTS = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+
+
+class SelectionError(ValueError):
+    pass
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    seconds: float
+    materializations: list[dg.AssetMaterialization] = field(default_factory=list)
+    checks: list[dg.AssetCheckEvaluation] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    failure: str | None = None
+
+
+def dagster_home() -> Path:
+    return lakegate_home() / "dagster"
+
+
+def persistent_instance() -> dg.DagsterInstance:
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def resolve_selection(defs: dg.Definitions, selection: str | None) -> list[dg.AssetKey]:
+    """Dagster's asset selection syntax (e.g. `group:silver`, `key:bronze/claims+`); all when empty."""
+    graph = defs.resolve_asset_graph()
+    if not selection:
+        return sorted(graph.get_all_asset_keys())
+    try:
+        keys = dg.AssetSelection.from_string(selection).resolve(graph)
+    except Exception as exc:  # the parser raises several types; all mean the same to a user
+        raise SelectionError(f"invalid selection {selection!r}: {exc}") from None
+    if not keys:
+        raise SelectionError(f"selection {selection!r} matched no asset")
+    return sorted(keys)
+
+
+def materialize(
+    defs: dg.Definitions,
+    selection: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+    on_event: Callable[[dg.EventLogEntry], None] | None = None,
+    tags: dict[str, str] | None = None,
+) -> RunOutcome:
+    keys = resolve_selection(defs, selection)
+    instance = instance or persistent_instance()
+    job = defs.resolve_implicit_global_asset_job_def()
+    run_id = str(uuid.uuid4())
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                asset_selection=keys,
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags=tags or {},
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+        except BaseException as exc:  # surfaced to the caller below, never swallowed
+            outcome["error"] = exc
+
+    started = time.perf_counter()
+    worker = threading.Thread(target=run, name="lakegate-materialize")
+    worker.start()
+    seen = 0
+    while True:
+        alive = worker.is_alive()
+        if on_event is not None and instance.has_run(run_id):
+            records = instance.all_logs(run_id)
+            for entry in records[seen:]:
+                if entry.dagster_event and entry.dagster_event.event_type in PROGRESS_EVENTS:
+                    on_event(entry)
+            seen = len(records)
+        if not alive:
+            break
+        time.sleep(0.2)
+    if "error" in outcome:
+        raise outcome["error"]
+    return _summarize(run_id, outcome["result"], instance, time.perf_counter() - started)
+
+
+def _summarize(run_id: str, result, instance: dg.DagsterInstance, seconds: float) -> RunOutcome:
+    out = RunOutcome(run_id=run_id, success=result.success, seconds=seconds)
+    out.materializations = result.get_asset_materialization_events()
+    out.materializations = [e.event_specific_data.materialization for e in out.materializations]
+    out.checks = result.get_asset_check_evaluations()
+    starts: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            out.step_seconds[event.step_key] = entry.timestamp - starts.get(event.step_key, entry.timestamp)
+            if event.event_type == dg.DagsterEventType.STEP_FAILURE and out.failure is None:
+                error = event.step_failure_data.error
+                out.failure = f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+    return out

@@ -1,0 +1,69 @@
+"""Row conservation for bronze, recounted from the files themselves, not from the parser.
+
+Rows landed (data lines in every file of the source, in landing or rejected) must equal the rows in
+bronze plus the rows in rejected files; and for each ingested file, its bronze rows must equal its
+lines. A file whose rows cannot be counted (it cannot even be decompressed) must be in rejected/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from lakegate.lake import Lake
+from lakehouse_assets.bronze.ingest import ingest_log, landing_files
+from lakehouse_assets.bronze.parse import count_landed_rows
+
+
+@dataclass
+class BronzeConservation:
+    source: str
+    landed_rows: int = 0
+    bronze_rows: int = 0
+    rejected_rows: int = 0
+    rejected_files: int = 0
+    uncountable_rejected_files: list[str] = field(default_factory=list)
+    mismatched_files: dict[str, str] = field(default_factory=dict)
+    pending_files: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return not self.mismatched_files and self.landed_rows == self.bronze_rows + self.rejected_rows
+
+
+def check_bronze_conservation(lake: Lake, catalog: str, source: str, landing_root: Path, rejected_root: Path) -> BronzeConservation:
+    result = BronzeConservation(source)
+    bronze_name = f"{catalog}.bronze.{source}"
+    per_file: dict[str, int] = {}
+    if lake.exists(bronze_name):
+        files = lake.read_arrow(bronze_name, columns=["_source_file"])["_source_file"]
+        result.bronze_rows = len(files)
+        counts = pc.value_counts(files)
+        per_file = {v["values"].as_py(): v["counts"].as_py() for v in counts}
+    log = ingest_log(lake, catalog)
+    logged = log.filter(pc.equal(log["source"], source)).to_pylist()
+    ingested_paths = {r["path"] for r in logged if r["status"] == "ingested"}
+
+    for path in landing_files(landing_root / source):
+        lines = count_landed_rows(path)
+        if str(path) not in ingested_paths:
+            result.pending_files.append(str(path))
+            continue
+        result.landed_rows += lines or 0
+        if per_file.get(str(path), 0) != lines:
+            result.mismatched_files[str(path)] = f"{lines} lines landed, {per_file.get(str(path), 0)} rows in bronze"
+    # Ingested files no longer in landing (moved away by retention) count by the log's record.
+    for record in logged:
+        if record["status"] == "ingested" and not Path(record["path"]).exists():
+            result.landed_rows += record["rows"] or 0
+    for path in landing_files(rejected_root / source):
+        result.rejected_files += 1
+        lines = count_landed_rows(path)
+        if lines is None:
+            result.uncountable_rejected_files.append(path.name)
+        else:
+            result.rejected_rows += lines
+            result.landed_rows += lines
+    return result
