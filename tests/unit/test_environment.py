@@ -1,0 +1,88 @@
+"""Environments: chosen by LAKEGATE_ENV, validated once, never a silent default."""
+
+import pytest
+
+from lakegate import environment
+from lakegate.engine import EngineNotAvailable, spark_remote_url
+from lakegate.environment import ConfigError, EngineConfig, PiiConfig, load_environment
+from lakegate.pii import resolve_hmac_key
+
+
+@pytest.mark.parametrize("name,catalog", [("local", "dev"), ("dev", "dev"), ("test", "test"), ("prod", "prod")])
+def test_each_shipped_environment_loads(name, catalog):
+    assert load_environment(name).catalog == catalog
+
+
+def test_default_is_local(monkeypatch):
+    monkeypatch.delenv("LAKEGATE_ENV", raising=False)
+    assert load_environment().name == "local"
+
+
+def test_unknown_environment_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("LAKEGATE_ENV", "staging")
+    with pytest.raises(ConfigError, match="unknown environment 'staging'.*known: dev, local, prod, test"):
+        load_environment()
+
+
+@pytest.fixture
+def env_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", tmp_path)
+    return tmp_path
+
+
+def test_unknown_field_is_rejected(env_dir):
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: dev\nengine:\n  kind: sail\n  threads: 4\n")
+    with pytest.raises(ConfigError, match=r"engine\.threads: Extra inputs are not permitted"):
+        load_environment("x")
+
+
+def test_bad_value_is_rejected(env_dir):
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: staging\n")
+    with pytest.raises(ConfigError, match="catalog"):
+        load_environment("x")
+
+
+def test_name_must_match_file(env_dir):
+    (env_dir / "x.yaml").write_text("name: y\ncatalog: dev\n")
+    with pytest.raises(ConfigError, match="does not match"):
+        load_environment("x")
+
+
+def test_invalid_yaml_is_reported(env_dir):
+    (env_dir / "x.yaml").write_text("name: [x\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_environment("x")
+
+
+def test_databricks_engine_is_refused_until_wired():
+    with pytest.raises(EngineNotAvailable, match="not yet available"):
+        spark_remote_url(EngineConfig(kind="databricks"))
+
+
+def test_connect_engine_needs_its_url_variable(monkeypatch):
+    monkeypatch.delenv("LAKEGATE_SPARK_REMOTE", raising=False)
+    with pytest.raises(ConfigError, match="LAKEGATE_SPARK_REMOTE is not set"):
+        spark_remote_url(EngineConfig(kind="connect", url_env="LAKEGATE_SPARK_REMOTE"))
+    monkeypatch.setenv("LAKEGATE_SPARK_REMOTE", "sc://127.0.0.1:15002")
+    assert spark_remote_url(EngineConfig(kind="connect", url_env="LAKEGATE_SPARK_REMOTE")) == "sc://127.0.0.1:15002"
+
+
+def test_pii_key_missing_is_an_error_outside_local(monkeypatch, tmp_path):
+    monkeypatch.delenv("LAKEGATE_PII_HMAC_KEY", raising=False)
+    with pytest.raises(ConfigError, match="LAKEGATE_PII_HMAC_KEY is not set"):
+        resolve_hmac_key(PiiConfig(), tmp_path)
+
+
+def test_local_generates_a_private_key_once(monkeypatch, tmp_path):
+    monkeypatch.delenv("LAKEGATE_PII_HMAC_KEY", raising=False)
+    first = resolve_hmac_key(PiiConfig(allow_generated_key=True), tmp_path)
+    second = resolve_hmac_key(PiiConfig(allow_generated_key=True), tmp_path)
+    key_file = tmp_path / "secrets" / "pii_hmac.key"
+    assert first == second and len(first) == 64
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_short_pii_key_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKEGATE_PII_HMAC_KEY", "short")
+    with pytest.raises(ConfigError, match="too short"):
+        resolve_hmac_key(PiiConfig(), tmp_path)
