@@ -3,11 +3,14 @@
 import dagster as dg
 
 from lakehouse_assets.bronze.assets import bronze, bronze_checks
+from lakehouse_assets.gold import gold_dbt_assets, make_dbt_resource
 from lakehouse_assets.sensors import landing_files_sensor
 from lakehouse_assets.silver.assets import silver_assets
 
 defs = dg.Definitions(
-    assets=[bronze, *silver_assets],
+    assets=[bronze, *silver_assets, gold_dbt_assets],
     asset_checks=bronze_checks,
     sensors=[landing_files_sensor],
+    # The lakehouse's own resource; the engine, lake and platform come from the composition root.
+    resources={"dbt": make_dbt_resource()},
 )

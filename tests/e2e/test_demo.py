@@ -1,0 +1,58 @@
+"""End to end: `lakegate demo` in a fresh LAKEGATE_HOME, as a newcomer runs it (a real process)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LAKEGATE_HOME": str(home), "LAKEGATE_ENV": "local"}
+    env.pop("LAKEGATE_PII_HMAC_KEY", None)  # local generates its own key, as on a laptop
+    return subprocess.run([LAKEGATE, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_demo_builds_landing_to_gold_and_tables_can_be_inspected(tmp_path):
+    demo = run_cli(tmp_path, "demo", "--claims", "4000", "--members", "400")
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "0 at ERROR severity" in demo.stdout
+    for table in ("dev.bronze.claims", "dev.silver.claims", "dev.quarantine.claims", "dev.gold.provider_scorecard"):
+        assert (tmp_path / "lake" / Path(*table.split("."))/ "_delta_log").is_dir(), table
+    assert (tmp_path / "secrets" / "pii_hmac.key").is_file()
+    assert "dagster dev" in demo.stdout
+
+    shown = run_cli(tmp_path, "table", "show", "dev.silver.claims", "--limit", "3")
+    assert shown.returncode == 0 and "dev.silver.claims version 0" in shown.stdout
+    history = run_cli(tmp_path, "table", "history", "dev.bronze.claims")
+    assert history.returncode == 0 and "WRITE" in history.stdout
+
+    again = run_cli(tmp_path, "materialize", "group:bronze")
+    assert again.returncode == 0 and "already" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("table", "show", "silver.claims"), "must be catalog.schema.table"),
+        (("table", "show", "dev.silver.nope"), "does not exist"),
+        (("materialize", "group:nope"), "matched no asset"),
+        (("data", "generate", "--claims", "0"), "at least 1"),
+        (("data", "generate", "--dirty", "1.5"), "between 0 and 1"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_non_zero_exit(tmp_path, args, message):
+    result = run_cli(tmp_path, *args)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    env = {**os.environ, "LAKEGATE_HOME": str(tmp_path), "LAKEGATE_ENV": "staging"}
+    result = subprocess.run([LAKEGATE, "materialize"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "unknown environment 'staging'" in result.stderr
