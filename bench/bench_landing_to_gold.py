@@ -1,0 +1,112 @@
+"""Benchmark landing → gold: generated claims through bronze, silver and gold, in-process.
+
+    .venv/bin/python bench/bench_landing_to_gold.py [--claims 100000 1000000] [--dirty 0.02]
+
+Each size runs in a fresh process (fresh Sail engine, fresh LAKEGATE_HOME, ephemeral Dagster
+instance). Generating the data is timed apart and not counted. Reported per size:
+- wall: the whole in-process Dagster run (`lakegate.run.materialize`), landing → gold;
+- per step: Dagster's step duration, and the time inside the asset's own transform function
+  (bronze/silver `seconds` metadata; for gold the whole dbt step, since dbt is the transform);
+- orchestration overhead: wall time outside the transforms, as a share of wall.
+Writes bench/results/landing_to_gold.json and prints a summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "landing_to_gold.json"
+
+
+def run_one(claims: int, dirty: float) -> dict:
+    """Runs in its own process: generate, then materialize everything and time it."""
+    sys.path.insert(0, str(ROOT))
+    home = Path(tempfile.mkdtemp(prefix="lakegate-bench-"))
+    os.environ["LAKEGATE_HOME"] = str(home)
+    os.environ.setdefault("LAKEGATE_PII_HMAC_KEY", "bench-key-0123456789abcdef")
+    import dagster as dg
+
+    from lakehouse_assets.synthetic import generate
+
+    started = time.perf_counter()
+    report = generate(home / "landing", members=max(1000, claims // 10), claims=claims, seed=7, dirty=dirty)
+    generate_seconds = time.perf_counter() - started
+
+    from lakegate.definitions import defs
+    from lakegate.run import materialize
+
+    outcome = materialize(defs, None, instance=dg.DagsterInstance.ephemeral())
+    if not outcome.success:
+        raise SystemExit(f"run failed: {outcome.failure}")
+    inside: dict[str, float] = {}
+    for m in outcome.materializations:
+        seconds = m.metadata.get("seconds")
+        if seconds is not None:
+            step = "bronze" if m.asset_key.path[0] == "bronze" else f"silver_{m.asset_key.path[-1]}"
+            inside[step] = inside.get(step, 0.0) + seconds.value
+    steps = {}
+    for step, duration in sorted(outcome.step_seconds.items()):
+        transform = duration if step.startswith("gold") else inside.get(step, 0.0)
+        steps[step] = {"step_seconds": round(duration, 3), "transform_seconds": round(transform, 3)}
+    transform_total = sum(s["transform_seconds"] for s in steps.values())
+    return {
+        "claims": claims,
+        "landed_rows": report.rows,
+        "dirty": dirty,
+        "generate_seconds": round(generate_seconds, 2),
+        "wall_seconds": round(outcome.seconds, 2),
+        "transform_seconds": round(transform_total, 2),
+        "orchestration_share": round((outcome.seconds - transform_total) / outcome.seconds, 4),
+        "failed_error_checks": sum(1 for c in outcome.checks if not c.passed and c.severity.value == "ERROR"),
+        "steps": steps,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--claims", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--dirty", type=float, default=0.02)
+    ap.add_argument("--single", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.single:
+        print(json.dumps(run_one(args.single, args.dirty)))
+        return
+
+    results = []
+    for claims in args.claims:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--single", str(claims), "--dirty", str(args.dirty)],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            sys.exit(f"{claims} claims failed:\n{proc.stderr[-4000:]}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    doc = {
+        "benchmark": "landing_to_gold",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "target": {"claims": 1_000_000, "wall_seconds_max": 60, "orchestration_share_max": 0.15},
+        "results": results,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(doc, indent=2))
+    for r in results:
+        print(f"\n{r['claims']:>9,} claims: wall {r['wall_seconds']:.1f} s, transforms {r['transform_seconds']:.1f} s, "
+              f"orchestration {r['orchestration_share']:.1%} (data generation {r['generate_seconds']:.1f} s, not counted)")
+        for step, s in r["steps"].items():
+            print(f"    {step:<26} step {s['step_seconds']:>6.2f} s   transform {s['transform_seconds']:>6.2f} s")
+    print(f"\nwrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
