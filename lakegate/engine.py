@@ -31,6 +31,8 @@ def sail_url() -> str:
         if _sail_server is None:
             from pysail.spark import SparkConnectServer
 
+            # Sail logs every start and stop at INFO on stderr; keep warnings unless told otherwise.
+            os.environ.setdefault("RUST_LOG", "warn")
             server = SparkConnectServer("127.0.0.1", 0)
             server.start(background=True)
             _sail_server = server

@@ -6,6 +6,7 @@ process and records the run under $LAKEGATE_HOME/dagster, so `dagster dev` shows
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -39,6 +40,7 @@ class RunOutcome:
     checks: list[dg.AssetCheckEvaluation] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
     failure: str | None = None
+    log_path: Path | None = None
 
 
 def dagster_home() -> Path:
@@ -93,8 +95,22 @@ def materialize(
             outcome["error"] = exc
 
     started = time.perf_counter()
+    log_path = lakegate_home() / "logs" / f"run-{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     worker = threading.Thread(target=run, name="lakegate-materialize")
-    worker.start()
+    # Tools print to stdout while they run (dagster-dbt echoes dbt's log): keep it in a file.
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        worker.start()
+        _follow(worker, instance, run_id, on_event)
+    if "error" in outcome:
+        raise outcome["error"]
+    summary = _summarize(run_id, outcome["result"], instance, time.perf_counter() - started)
+    summary.log_path = log_path
+    return summary
+
+
+def _follow(worker: threading.Thread, instance: dg.DagsterInstance, run_id: str, on_event) -> None:
+    """Pass the run's progress events to on_event while the worker runs."""
     seen = 0
     while True:
         alive = worker.is_alive()
@@ -107,9 +123,6 @@ def materialize(
         if not alive:
             break
         time.sleep(0.2)
-    if "error" in outcome:
-        raise outcome["error"]
-    return _summarize(run_id, outcome["result"], instance, time.perf_counter() - started)
 
 
 def _summarize(run_id: str, result, instance: dg.DagsterInstance, seconds: float) -> RunOutcome:

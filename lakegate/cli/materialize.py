@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -11,7 +12,8 @@ from rich.table import Table
 
 from lakegate.environment import current_environment, lakegate_home
 
-console = Console()
+# Bound to the real stdout: tool output printed during a run goes to the run's log file.
+console = Console(file=sys.stdout)
 
 
 def _print_event(entry) -> None:
@@ -53,17 +55,25 @@ def print_summary(outcome) -> None:
     grid = Table("asset", "table", "Delta version", "rows")
     for m in outcome.materializations:
         meta = m.metadata
-        table = meta.get("table")
+        table = meta.get("dagster/table_name")
         rows = meta.get("dagster/row_count")
         version = next((v.value for k, v in meta.items() if k.startswith("delta_version/")), "")
         grid.add_row(m.asset_key.to_user_string(), table.value if table else "", str(version), f"{rows.value:,}" if rows else "")
     console.print(grid)
     failed = [c for c in outcome.checks if not c.passed]
+    if failed:
+        checks = Table("check that did not pass", "severity", "figures")
+        for c in sorted(failed, key=lambda c: (c.severity.value, c.asset_key.to_user_string(), c.check_name)):
+            figures = {k: v.value for k, v in c.metadata.items() if k in ("failed_rows", "quarantine_share", "landed_rows", "bronze_rows")}
+            checks.add_row(f"{c.asset_key.to_user_string()} {c.check_name}", c.severity.value, ", ".join(f"{k}={v}" for k, v in figures.items()))
+        console.print(checks)
     console.print(f"checks: {len(outcome.checks) - len(failed)} passed, {len(failed)} did not pass "
                   f"({sum(1 for c in failed if c.severity.value == 'ERROR')} at ERROR severity)")
     console.print(f"tables are Delta under [bold]{lake.root}[/]; look at one with: lakegate table show dev.silver.claims")
-    console.print(f"Dagster UI: DAGSTER_HOME={lakegate_home() / 'dagster'} .venv/bin/dagster dev -w workspace.yaml "
-                  "(then http://127.0.0.1:3000)")
+    console.print(f"Dagster UI: DAGSTER_HOME={lakegate_home() / 'dagster'} .venv/bin/dagster dev -h 127.0.0.1 "
+                  "-w workspace.yaml (then http://127.0.0.1:3000)")
+    if outcome.log_path:
+        console.print(f"tool output (dbt) of this run: {outcome.log_path}")
     console.print(f"run {outcome.run_id} took {outcome.seconds:.1f} s")
 
 

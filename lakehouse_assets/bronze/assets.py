@@ -47,7 +47,7 @@ def bronze(context: dg.AssetExecutionContext, platform: Platform, lake: LakeReso
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
-                "table": dg.MetadataValue.text(name),
+                "dagster/table_name": dg.MetadataValue.text(name),
                 "path": dg.MetadataValue.path(str(store.path(name))),
                 "new_files": dg.MetadataValue.int(len(report.ingested_files)),
                 "rejected_files": dg.MetadataValue.int(len(report.rejected_files)),

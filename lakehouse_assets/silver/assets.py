@@ -117,7 +117,7 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             asset_key=silver_key,
             metadata={
-                "table": silver_name,
+                "dagster/table_name": dg.MetadataValue.text(silver_name),
                 "dagster/row_count": dg.MetadataValue.int(result.silver_rows),
                 "bronze_rows": result.bronze_rows,
                 "superseded_rows": result.superseded_rows,
@@ -128,7 +128,7 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             asset_key=quarantine_key,
             metadata={
-                "table": quarantine_name,
+                "dagster/table_name": dg.MetadataValue.text(quarantine_name),
                 "dagster/row_count": dg.MetadataValue.int(result.quarantined_rows),
                 **lineage_metadata({quarantine_name: result.quarantine_version}, read),
             },
