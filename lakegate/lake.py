@@ -7,6 +7,7 @@ through either Spark (transforms) or delta-rs (Python-side ingestion, inspection
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from lakegate.environment import CATALOGS, lakegate_home
 
+INPUTS_KEY = "lakegate.inputs"
 _PART = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -80,9 +82,16 @@ class Lake:
         return self.table(name, version).to_pyarrow_table(columns=columns)
 
     def write_arrow(
-        self, name: str | TableName, data: pa.Table, mode: str = "append", commit_metadata: dict[str, str] | None = None
+        self,
+        name: str | TableName,
+        data: pa.Table,
+        mode: str = "append",
+        commit_metadata: dict[str, str] | None = None,
+        inputs: dict[str, int | None] | None = None,
     ) -> int:
         """Write with delta-rs; returns the new table version. commit_metadata lands in the commit info."""
+        if inputs is not None:
+            commit_metadata = {**(commit_metadata or {}), "userMetadata": json.dumps({INPUTS_KEY: inputs})}
         path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_deltalake(
@@ -100,13 +109,19 @@ class Lake:
             reader = reader.option("versionAsOf", version)
         return reader.load(self.uri(name))
 
-    def write_spark(self, df, name: str | TableName, mode: str = "overwrite") -> int:
-        """Write a Spark DataFrame as Delta; returns the new table version."""
+    def write_spark(self, df, name: str | TableName, mode: str = "overwrite", inputs: dict[str, int | None] | None = None) -> int:
+        """Write a Spark DataFrame as Delta; returns the new table version.
+
+        `inputs` ({table: version read}) is stored in the commit's userMetadata, so lineage can be
+        walked from the tables themselves (lakegate.lineage), without the orchestrator's records.
+        """
         path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = df.write.format("delta").mode(mode)
         if mode == "overwrite":
             writer = writer.option("overwriteSchema", "true")
+        if inputs is not None:
+            writer = writer.option("userMetadata", json.dumps({INPUTS_KEY: inputs}))
         writer.save(str(path))
         return DeltaTable(str(path)).version()
 

@@ -1,5 +1,8 @@
-"""The ML layer's definitions: features, training, promotion, deployment, monitoring (later issues)."""
+"""The ML layer's definitions: features, training sets, training (promotion, serving and
+monitoring come with later issues)."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from ml_assets.features.assets import feature_assets, online_store, training_set_assets
+
+defs = dg.Definitions(assets=[*feature_assets, online_store, *training_set_assets])

@@ -20,12 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakegate.lake import Lake
+from lakegate.lineage import FILES_KEY
 from lakehouse_assets.bronze.parse import UnreadableFile, content_hash, count_landed_rows, parse_file
 from lakehouse_assets.sources import LandingSource
 
 INGEST_LOG = "ingest_log"
 LANDING_PATTERNS = ("*.csv", "*.csv.gz")
-FILES_COMMIT_KEY = "lakegate.files"
+FILES_COMMIT_KEY = FILES_KEY  # the commit info names the files a bronze commit ingested
 
 _LOG_SCHEMA = pa.schema(
     [

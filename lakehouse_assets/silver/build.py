@@ -75,8 +75,9 @@ def build_silver(
 
     kept = evaluated.filter(~F.col(DROP_COLUMN))
     silver = latest_per_key(kept, table).select(*silver_columns(evaluated))
-    silver_version = lake.write_spark(silver, f"{catalog}.silver.{table.name}")
-    quarantine_version = lake.write_spark(quarantine_rows(evaluated, now), f"{catalog}.quarantine.{table.name}")
+    read = {bronze_name: bronze_version}
+    silver_version = lake.write_spark(silver, f"{catalog}.silver.{table.name}", inputs=read)
+    quarantine_version = lake.write_spark(quarantine_rows(evaluated, now), f"{catalog}.quarantine.{table.name}", inputs=read)
 
     # Counted back from the written tables, so the conservation check sees what really landed.
     silver_rows = lake.read_spark(spark, f"{catalog}.silver.{table.name}").count()

@@ -1,0 +1,127 @@
+"""Feature assets: offline feature tables, the online store (with its parity check), and the
+point-in-time training set of each use case."""
+
+import time
+
+import dagster as dg
+
+from lakegate.engine import SparkEngine
+from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.platform import Platform
+from ml_assets.features.definitions import FEATURE_VIEWS
+from ml_assets.features.offline import materialize_view
+from ml_assets.features.online import OnlineStore, materialize_online, online_store_path
+from ml_assets.features.parity import check_parity
+from ml_assets.features.training_set import build_training_set
+from ml_assets.features.views import FeatureView
+from ml_assets.spec import UseCase
+from ml_assets.usecases import USE_CASES
+
+ONLINE_STORE_KEY = dg.AssetKey(["features", "online_store"])
+ONLINE_OFFLINE_PARITY = "online_offline_parity"
+OWNERS = ["team:claims-ml"]
+
+
+def feature_key(view: FeatureView) -> dg.AssetKey:
+    return dg.AssetKey(["features", view.name])
+
+
+def training_set_key(usecase: UseCase) -> dg.AssetKey:
+    return dg.AssetKey(["ml", f"{usecase.name}_training_set"])
+
+
+def build_feature_asset(view: FeatureView) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=feature_key(view),
+        deps=[dg.AssetKey(source.split(".")) for source in view.sources],
+        description=f"{view.description} Entity: {view.entity}. TTL: {view.ttl or 'none'}. "
+        f"Features: {', '.join(view.feature_names)}.",
+        group_name="features",
+        kinds={"delta", "spark"},
+        owners=[view.owner],
+        tags={"entity": view.entity},
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        result = materialize_view(spark.session(), lake.lake(), lake.catalog, view)
+        context.log.info(f"{result.table}: appended {result.appended_rows} rows (first build: {result.first_build})")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/table_name": result.table,
+                "dagster/row_count": dg.MetadataValue.int(result.total_rows),
+                "appended_rows": result.appended_rows,
+                "first_build": result.first_build,
+                "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+                **lineage_metadata({result.table: result.version}, result.inputs),
+            }
+        )
+
+    return _asset
+
+
+@dg.asset(
+    key=ONLINE_STORE_KEY,
+    deps=[feature_key(v) for v in FEATURE_VIEWS.values()],
+    description="Latest feature values per entity key in an embedded SQLite file, for serving lookups.",
+    group_name="features",
+    kinds={"sqlite"},
+    owners=OWNERS,
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec(ONLINE_OFFLINE_PARITY, asset=ONLINE_STORE_KEY, blocking=True,
+                                   description="a sample of keys returns online exactly what the offline tables hold")],
+)
+def online_store(lake: LakeResource, platform: Platform):
+    started = time.perf_counter()
+    views = list(FEATURE_VIEWS.values())
+    path = online_store_path(platform.home_path)
+    result = materialize_online(lake.lake(), lake.catalog, views, path)
+    yield dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "as_of": result.as_of.isoformat(),
+            "rows_per_view": dg.MetadataValue.json(result.rows),
+            "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+            **lineage_metadata({}, result.offline_versions),
+        }
+    )
+    parity = check_parity(lake.lake(), lake.catalog, OnlineStore(path, views), views)
+    yield dg.AssetCheckResult(
+        check_name=ONLINE_OFFLINE_PARITY,
+        passed=parity.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"keys_compared": parity.keys_compared, "mismatches": dg.MetadataValue.json(parity.mismatches[:20])},
+    )
+
+
+def build_training_set_asset(usecase: UseCase) -> dg.AssetsDefinition:
+    views = [FEATURE_VIEWS[name] for name in usecase.feature_views]
+
+    @dg.asset(
+        key=training_set_key(usecase),
+        deps=[feature_key(v) for v in views] + [dg.AssetKey(usecase.entity_rows.table.split(".")), dg.AssetKey(usecase.label.table.split("."))],
+        description=f"Point-in-time training set for {usecase.name}: {usecase.description} One row per labelled "
+        "event, features as known at its time (event and created timestamps both earlier).",
+        group_name="ml",
+        kinds={"delta", "spark"},
+        owners=[usecase.owner],
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    def _asset(lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
+        started = time.perf_counter()
+        result = build_training_set(spark.session(), lake.lake(), lake.catalog, usecase, views)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/table_name": result.table,
+                "dagster/row_count": dg.MetadataValue.int(result.rows),
+                "positive_rate": dg.MetadataValue.float(round(result.positive_rate, 4)),
+                "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+                **lineage_metadata({result.table: result.version}, result.inputs),
+            }
+        )
+
+    return _asset
+
+
+feature_assets = [build_feature_asset(v) for v in FEATURE_VIEWS.values()]
+training_set_assets = [build_training_set_asset(u) for u in USE_CASES.values()]

@@ -1,0 +1,132 @@
+"""The online store: the latest feature values per entity key, in an embedded SQLite file.
+
+Materialized from the offline tables (latest event, then latest created, per key) into a fresh file
+that atomically replaces the old one, so a reader never sees half a refresh. A lookup is one
+primary-key read per view on a connection kept open per thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakegate.lake import Lake
+from ml_assets.features.offline import CREATED, EVENT
+from ml_assets.features.views import FeatureView
+
+META_TABLE = "_materializations"
+
+
+def online_store_path(home: Path) -> Path:
+    return home / "online" / "features.sqlite"
+
+
+def latest_per_key(rows: pa.Table, view: FeatureView, as_of: dt.datetime) -> pa.Table:
+    """The newest row per entity key as of a time (latest event, then latest created, both <= as_of).
+
+    Rolling views hold rows for future days (when an old claim leaves the 90-day window); those
+    become current only once their time has come.
+    """
+    stamp = pa.scalar(as_of, pa.timestamp("us", tz="UTC"))
+    rows = rows.filter(pc.and_(pc.less_equal(rows[EVENT], stamp), pc.less_equal(rows[CREATED], stamp)))
+    ordered = rows.sort_by([(view.entity, "ascending"), (EVENT, "descending"), (CREATED, "descending")])
+    keys = ordered[view.entity]
+    if len(keys) == 0:
+        return ordered
+    first = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
+    keep = pa.concat_arrays([pa.array([True]), first.combine_chunks()])
+    return ordered.filter(keep)
+
+
+@dataclass(frozen=True)
+class OnlineResult:
+    path: Path
+    as_of: dt.datetime
+    rows: dict[str, int]
+    offline_versions: dict[str, int | None]
+
+
+def materialize_online(
+    lake: Lake, catalog: str, views: Iterable[FeatureView], path: Path, as_of: dt.datetime | None = None
+) -> OnlineResult:
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    rows, versions = {}, {}
+    with sqlite3.connect(tmp) as db:
+        db.execute(f"CREATE TABLE {META_TABLE} (view TEXT PRIMARY KEY, offline_table TEXT, offline_version INTEGER, rows INTEGER, materialized_at TEXT)")
+        for view in views:
+            name = view.table(catalog)
+            versions[name] = lake.version(name)
+            latest = latest_per_key(lake.read_arrow(name, version=versions[name]), view, as_of)
+            _write_view(db, view, latest)
+            rows[view.name] = latest.num_rows
+            db.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
+                       (view.name, name, versions[name], latest.num_rows, as_of.isoformat()))
+    os.replace(tmp, path)
+    return OnlineResult(path, as_of, rows, versions)
+
+
+def _write_view(db: sqlite3.Connection, view: FeatureView, latest: pa.Table) -> None:
+    features = ", ".join(f'"{f}"' for f in view.feature_names)
+    db.execute(f'CREATE TABLE "{view.name}" (entity_key TEXT PRIMARY KEY, event_ts REAL, {features}) WITHOUT ROWID')
+    events = [ts.timestamp() if ts else None for ts in latest[EVENT].to_pylist()]
+    columns = [latest[view.entity].to_pylist(), events] + [latest[f].to_pylist() for f in view.feature_names]
+    marks = ", ".join("?" * (len(view.feature_names) + 2))
+    db.executemany(f'INSERT INTO "{view.name}" VALUES ({marks})', zip(*columns))
+
+
+class OnlineStore:
+    """Read side: `lookup({"member_token": ..., "provider_id": ...})` → feature values by name."""
+
+    def __init__(self, path: Path, views: Iterable[FeatureView]):
+        if not path.exists():
+            raise FileNotFoundError(f"online store {path} does not exist: materialize the online store asset first")
+        self.path = path
+        self.views = list(views)
+        self._local = threading.local()
+        self._queries = {
+            v.name: f'SELECT event_ts, {", ".join(chr(34) + f + chr(34) for f in v.feature_names)} FROM "{v.name}" WHERE entity_key = ?'
+            for v in self.views
+        }
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # Read-only, so a refresh (file replace) is picked up by reopening; see refresh().
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.db = db
+        return db
+
+    def refresh(self) -> None:
+        """Drop this thread's connection so the next lookup sees a newly materialized file."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def lookup(self, keys: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+        db = self._db()
+        out: dict[str, Any] = {}
+        for view in self.views:
+            row = db.execute(self._queries[view.name], (keys.get(view.entity),)).fetchone()
+            fresh = row is not None and (
+                view.ttl is None or (now if now is not None else dt.datetime.now(dt.timezone.utc).timestamp()) - row[0] <= view.ttl.total_seconds()
+            )
+            for i, name in enumerate(view.feature_names):
+                out[name] = row[i + 1] if fresh else None
+        return out
+
+    def materializations(self) -> dict[str, dict]:
+        cursor = self._db().execute(f"SELECT view, offline_table, offline_version, rows, materialized_at FROM {META_TABLE}")
+        return {r[0]: {"offline_table": r[1], "offline_version": r[2], "rows": r[3], "materialized_at": r[4]} for r in cursor}
+

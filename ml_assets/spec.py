@@ -1,0 +1,74 @@
+"""A use case, declared once: label, entities, features, model, split and threshold policy.
+
+A second use case is a new `UseCase` value, not new plumbing: the feature store, the training-set
+builder, training and registration read everything they need from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    table: str  # schema.table in the environment's catalog, e.g. "silver.claim_outcomes"
+    key: str  # joins to the entity rows' key
+    column: str
+    available_at: str  # when the label became known (it must not be used before that)
+
+
+@dataclass(frozen=True)
+class EntityRows:
+    """The rows to predict for: one per event, with the time the prediction would have been made."""
+
+    table: str
+    key: str
+    event_timestamp: str  # a column (date or timestamp) of `table`
+    entity_columns: tuple[str, ...]  # keys that feature views join on
+    request_columns: tuple[str, ...]  # raw fields the caller sends at request time
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    registry_schema: str  # the model is registered as <catalog>.<registry_schema>.<name>
+    name: str
+    estimator: Literal["hist_gradient_boosting"] = "hist_gradient_boosting"
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Train on the oldest events, choose the threshold on the next, test on the newest."""
+
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+
+
+@dataclass(frozen=True)
+class ThresholdPolicy:
+    """Choose the operating threshold on validation: the highest threshold whose recall is at least
+    `min_recall` (clinical review must not miss claims), else the F1-maximizing threshold."""
+
+    min_recall: float = 0.8
+
+
+@dataclass(frozen=True)
+class UseCase:
+    name: str
+    description: str
+    owner: str
+    entity_rows: EntityRows
+    label: LabelSpec
+    feature_views: tuple[str, ...]  # names of feature views in ml_assets.features.definitions
+    request_features: str  # name of the request-time feature function (ml_assets.features.request)
+    model: ModelSpec
+    split: TimeSplit = TimeSplit()
+    threshold: ThresholdPolicy = ThresholdPolicy()
+
+    def training_set_table(self, catalog: str) -> str:
+        return f"{catalog}.ml.{self.name}_training_set"
+
+    def registered_model_name(self, catalog: str) -> str:
+        return f"{catalog}.{self.model.registry_schema}.{self.model.name}"

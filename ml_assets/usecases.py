@@ -1,0 +1,32 @@
+"""The use cases Lakegate trains. Add one here to get features, a training set and a model."""
+
+from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, ThresholdPolicy, TimeSplit, UseCase
+
+CLAIMS_TRIAGE = UseCase(
+    name="claims_triage",
+    description="Predict whether a submitted claim needs clinical review, so reviewers see it first.",
+    owner="team:claims-ml",
+    entity_rows=EntityRows(
+        table="silver.claims",
+        key="claim_id",
+        event_timestamp="submission_date",
+        entity_columns=("member_token", "provider_id"),
+        request_columns=("amount", "procedure_code", "diagnosis_code", "service_date", "submission_date", "channel"),
+    ),
+    label=LabelSpec(table="silver.claim_outcomes", key="claim_id", column="needs_review", available_at="decided_at"),
+    feature_views=(
+        "member_claims_90d", "member_review_history", "member_profile",
+        "provider_claims_90d", "provider_review_history", "provider_profile",
+    ),
+    request_features="claim_request_features",
+    model=ModelSpec(
+        registry_schema="claims",
+        name="triage_model",
+        params={"max_iter": 300, "learning_rate": 0.06, "max_leaf_nodes": 31, "l2_regularization": 1.0},
+        seed=42,
+    ),
+    split=TimeSplit(validation_fraction=0.15, test_fraction=0.15),
+    threshold=ThresholdPolicy(min_recall=0.8),
+)
+
+USE_CASES = {u.name: u for u in (CLAIMS_TRIAGE,)}
