@@ -82,8 +82,9 @@ def materialize_view(spark: SparkSession, lake: Lake, catalog: str, view: Featur
         appended = computed.withColumn(CREATED, created)
     else:
         appended = changed_rows(computed, lake.read_spark(spark, name), view).withColumn(CREATED, now_literal)
-    # Always a commit, even an empty one: the table's latest version then names the inputs it saw.
+    previous = lake.version(name)
     version = lake.write_spark(appended, name, mode="append", inputs=inputs)
-    appended_rows = int(lake.history(name)[0].get("operationMetrics", {}).get("numOutputRows", 0))
+    # An append of nothing makes no commit on Sail: the version stays where it was.
+    appended_rows = 0 if version == previous else int(lake.history(name)[0].get("operationMetrics", {}).get("numOutputRows", 0))
     total = lake.read_spark(spark, name).count()
     return OfflineResult(name, version, appended_rows, total, first_build, inputs)
