@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from lakegate.lake import Lake
 from ml_assets.features.offline import EVENT
-from ml_assets.features.pit import ROW_ID, as_of_join
+from ml_assets.features.pit import ROW_ID, as_of_values
 from ml_assets.features.views import FeatureView
 from ml_assets.spec import UseCase
 
@@ -39,12 +39,15 @@ def labelled_events(spark: SparkSession, lake: Lake, catalog: str, usecase: UseC
 
 
 def build_training_set(spark: SparkSession, lake: Lake, catalog: str, usecase: UseCase, views: list[FeatureView]) -> TrainingSetResult:
-    joined, inputs = labelled_events(spark, lake, catalog, usecase)
-    feature_columns: list[str] = []
+    events, inputs = labelled_events(spark, lake, catalog, usecase)
+    joined, feature_columns = events, []
     for view in views:
         name = view.table(catalog)
         inputs[name] = lake.version(name)
-        joined = as_of_join(joined, lake.read_spark(spark, name, version=inputs[name]), view)
+        # Each lookup starts from the plain events, never from the previous joins' result, so the
+        # plan stays one join deep per view instead of nesting.
+        values = as_of_values(events, lake.read_spark(spark, name, version=inputs[name]), view)
+        joined = joined.join(values, ROW_ID, "left")
         feature_columns += view.feature_names
     key = usecase.entity_rows
     final = joined.select(key.key, *key.entity_columns, EVENT, "label", *key.request_columns, *feature_columns)

@@ -1,10 +1,11 @@
 """Which training-set columns the model takes, and how they become a pandas model input.
 
-The model input is the request columns (raw, what a caller sends) plus every looked-up feature
-column; the serving runtime looks the features up and sends exactly these columns. The list is
-fixed here per use case, and the training set must match it exactly: a new column in the training
-set fails training until it is added here (a label-derived column must never slip into the model
-unnoticed). The logged model's signature carries the same list, per model version.
+The model input is the use case's request columns (raw, what a caller sends) followed by the
+features of its feature views, in declaration order (ml_assets.features.definitions): the serving
+runtime looks those features up and sends exactly these columns. The training set must hold
+exactly these plus the key and label columns: anything else fails training, so a label-derived
+column can never slip into the model unnoticed. The logged model's signature carries the same
+list, per model version.
 """
 
 from __future__ import annotations
@@ -18,30 +19,6 @@ from ml_assets.spec import UseCase
 EVENT_TIMESTAMP = "event_timestamp"
 LABEL = "label"
 
-MEMBER_FEATURES = (
-    "member_claims_90d",
-    "member_amount_90d",
-    "member_avg_amount_90d",
-    "member_prior_decided",
-    "member_prior_review_rate",
-    "member_age_band",
-    "member_chronic_count",
-    "member_has_diabetes",
-    "member_has_chf",
-    "member_has_copd",
-    "member_has_ckd",
-    "member_has_hypertension",
-    "member_has_cancer",
-)
-PROVIDER_FEATURES = (
-    "provider_claims_90d",
-    "provider_prior_decided",
-    "provider_prior_review_rate",
-    "provider_in_network",
-    "provider_specialty",
-)
-FEATURE_COLUMNS = {"claims_triage": MEMBER_FEATURES + PROVIDER_FEATURES}
-
 
 class TrainingDataError(ValueError):
     """The training set cannot train a model as it is (missing columns, empty split, one class)."""
@@ -52,9 +29,16 @@ def key_columns(use_case: UseCase) -> tuple[str, ...]:
     return (use_case.entity_rows.key, *use_case.entity_rows.entity_columns, EVENT_TIMESTAMP)
 
 
+def feature_columns(use_case: UseCase) -> tuple[str, ...]:
+    """The looked-up features, view by view as the use case lists its feature views."""
+    from ml_assets.features.definitions import FEATURE_VIEWS
+
+    return tuple(name for view in use_case.feature_views for name in FEATURE_VIEWS[view].feature_names)
+
+
 def model_input_columns(use_case: UseCase) -> tuple[str, ...]:
     """The columns the model takes, in order: request columns, then feature columns."""
-    return tuple(use_case.entity_rows.request_columns) + FEATURE_COLUMNS[use_case.name]
+    return tuple(use_case.entity_rows.request_columns) + feature_columns(use_case)
 
 
 def check_schema(schema: pa.Schema, use_case: UseCase) -> None:
@@ -65,7 +49,7 @@ def check_schema(schema: pa.Schema, use_case: UseCase) -> None:
         parts = [f"missing {', '.join(missing)}" if missing else "", f"unexpected {', '.join(extra)}" if extra else ""]
         raise TrainingDataError(
             f"training set for {use_case.name}: {'; '.join(p for p in parts if p)} "
-            "(model inputs are declared in ml_assets/training/columns.py)"
+            "(model inputs: the use case's request columns and feature views)"
         )
     for name in model_input_columns(use_case):
         kind = column_kind(schema.field(name).type)

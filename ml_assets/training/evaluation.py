@@ -6,7 +6,7 @@ same rule sklearn's FixedThresholdClassifier applies in the logged model.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import (
@@ -87,7 +87,3 @@ def evaluate(y_true, scores, threshold: float) -> dict[str, float]:
 def prefixed(part: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{part}_{name}": value for name, value in metrics.items()}
 
-
-def threshold_metrics(choice: ThresholdChoice) -> dict[str, float]:
-    data = asdict(choice)
-    return {"threshold": data["threshold"], "validation_threshold_precision": data["precision"], "validation_threshold_recall": data["recall"]}

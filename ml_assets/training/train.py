@@ -81,7 +81,7 @@ def _train(table: pa.Table, use_case: UseCase) -> TrainedModel:
     evaluated = time.perf_counter()
 
     importance = feature_importance(pipeline, *parts["validation"], seed=use_case.model.seed)
-    history = cols.FEATURE_COLUMNS[use_case.name]
+    history = cols.feature_columns(use_case)
     return TrainedModel(
         use_case=use_case,
         model=with_threshold(pipeline, choice.threshold),
