@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lakegate-installed
 
-.PHONY: demo test lock ui bench clean
+.PHONY: demo test lock ui mlflow-ui bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Lakegate needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -34,3 +34,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .lakegate
+
+# MLflow UI on the embedded store (runs, metrics, artifacts, registered models).
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.lakegate/mlflow/mlflow.db --host 127.0.0.1 --port 5000

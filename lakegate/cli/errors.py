@@ -2,6 +2,7 @@
 
 from lakegate.environment import ConfigError
 from lakegate.lake import TableNameError
+from lakegate.registry import RegistryError
 from lakegate.run import SelectionError
 
 
@@ -9,4 +10,4 @@ class UsageError(ValueError):
     pass
 
 
-USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError)
+USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError)

@@ -60,6 +60,14 @@ def print_summary(outcome) -> None:
         version = next((v.value for k, v in meta.items() if k.startswith("delta_version/")), "")
         grid.add_row(m.asset_key.to_user_string(), table.value if table else "", str(version), f"{rows.value:,}" if rows else "")
     console.print(grid)
+    for m in outcome.materializations:
+        uri = m.metadata.get("mlflow/model_uri")
+        if uri is not None:
+            metrics = ", ".join(f"{k.split('/', 1)[1]} {v.value:.3f}" for k, v in m.metadata.items()
+                                if k.startswith("test/") and isinstance(v.value, float))
+            alias = m.metadata.get("mlflow/alias")
+            console.print(f"model [bold]{uri.value}[/] (alias {alias.value if alias else '-'}): {metrics}")
+            console.print(f"    MLflow run {m.metadata['mlflow/run_url'].value}")
     failed = [c for c in outcome.checks if not c.passed]
     if failed:
         checks = Table("check that did not pass", "severity", "figures")

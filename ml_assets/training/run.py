@@ -14,7 +14,7 @@ from lakegate.registry import Registry
 from ml_assets.spec import UseCase
 from ml_assets.training.columns import TrainingDataError
 from ml_assets.training.provenance import collect
-from ml_assets.training.tracking import LoggedModel, TrainingSetRef, log_and_register
+from ml_assets.training.tracking import Registered, TrainingSetRef, log_and_register
 from ml_assets.training.train import TrainedModel, train
 
 
@@ -22,7 +22,7 @@ from ml_assets.training.train import TrainedModel, train
 class TrainingOutcome:
     training_set: TrainingSetRef
     trained: TrainedModel
-    logged: LoggedModel
+    logged: Registered
     seconds: dict[str, float]
 
 

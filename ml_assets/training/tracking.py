@@ -47,7 +47,9 @@ class TrainingSetRef:
 
 
 @dataclass(frozen=True)
-class LoggedModel:
+class Registered:
+    """What training logged and registered: the run, and the new model version with its alias."""
+
     run_id: str
     experiment_id: str
     run_url: str
@@ -60,7 +62,7 @@ class LoggedModel:
 
 
 def log_and_register(registry: Registry, experiment: str, trained: TrainedModel, training_set: TrainingSetRef,
-                     registered_name: str, provenance: Provenance) -> LoggedModel:
+                     registered_name: str, provenance: Provenance) -> Registered:
     import mlflow
 
     use_case = trained.use_case
@@ -88,14 +90,15 @@ def log_and_register(registry: Registry, experiment: str, trained: TrainedModel,
               Tags.THRESHOLD: f"{trained.threshold.threshold:.6f}", Tags.GIT_COMMIT: provenance.git_commit},
         description=description,
         model_tags={Tags.OWNER: use_case.owner, Tags.USE_CASE: use_case.name},
+        model_description=f"{use_case.description} Owner: {use_case.owner}.",
     )
     registry.set_alias(registered_name, ALIAS, version.version)
-    return LoggedModel(
+    return Registered(
         run_id=run_id,
         experiment_id=experiment_id,
         run_url=registry.run_url(experiment_id, run_id),
         registered_name=registered_name,
-        version=version.version,
+        version=str(version.version),
         alias=ALIAS,
         model_uri=f"models:/{registered_name}/{version.version}",
         logged_model_uri=info.model_uri,
