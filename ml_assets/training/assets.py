@@ -12,7 +12,6 @@ from ml_assets.usecases import CLAIMS_TRIAGE
 
 CLAIMS_TRIAGE_MODEL = dg.AssetKey(["ml", "claims_triage_model"])
 CLAIMS_TRIAGE_TRAINING_SET = dg.AssetKey(["ml", "claims_triage_training_set"])
-MLFLOW_RESOURCE_KEY = "mlflow"
 
 
 @dg.asset(
@@ -70,5 +69,3 @@ def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, p
 
 
 training_assets = [claims_triage_model]
-training_resources = {MLFLOW_RESOURCE_KEY: MlflowRegistry()}
-ml_training_defs = dg.Definitions(assets=training_assets, resources=training_resources)

@@ -1,0 +1,28 @@
+"""What every gate returns: a verdict with the figures it measured and the thresholds it applied.
+
+Gates are plain functions (inputs → GateVerdict); the promotion assets wire them as blocking
+Dagster asset checks with ERROR severity. No verdict means no promotion (fail-closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    gate: str  # a stable name, e.g. "performance", "bias", "approvals"
+    passed: bool
+    reason: str  # one human sentence: why it passed or, above all, why it did not
+    measured: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    policy_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def failed(gate: str, reason: str, **measured: Any) -> GateVerdict:
+    """A verdict for a gate that could not even be evaluated: that is a failure, never a pass."""
+    return GateVerdict(gate=gate, passed=False, reason=reason, measured=measured)
