@@ -2,6 +2,7 @@
 
 from lakegate.environment import ConfigError
 from lakegate.lake import TableNameError
+from lakegate.ledger import LedgerError
 from lakegate.registry import RegistryError
 from lakegate.run import SelectionError
 
@@ -10,4 +11,4 @@ class UsageError(ValueError):
     pass
 
 
-USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError)
+USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError, LedgerError)

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import data, materialize, model, tables
+from lakegate.cli import audit, data, materialize, model, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(tables.app, name="table")
 app.add_typer(model.app, name="model")
+app.add_typer(audit.app, name="audit")
 app.command("materialize")(materialize.materialize_command)
 app.command("demo")(materialize.demo_command)
 

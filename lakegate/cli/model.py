@@ -129,3 +129,37 @@ def _add_table(parent: Tree, node: dict, shown: set) -> None:
         _add_table(branch, upstream, shown)
     for f in node.get("files", []):
         branch.add(Text(f"file {f.get('path')}  sha256 {str(f.get('content_hash', ''))[:12]}…  {f.get('rows', '?')} rows", style="dim"))
+
+
+@app.command("history")
+def history(
+    name: str = typer.Argument(..., help="Registered model, e.g. prod.claims.triage_model"),
+    as_json: bool = typer.Option(False, "--json", help="Print the alias moves as JSON (for machines)."),
+) -> None:
+    """Who moved which alias from which version to which, when and why (from the audit ledger)."""
+    from rich.table import Table
+
+    from lakegate.ledger import Ledger, LedgerError
+    from lakegate.registry import ModelName
+
+    ModelName.parse(name)
+    ledger = Ledger.default()
+    moves = ledger.alias_history(name)
+    if not moves:
+        raise LedgerError(f"model {name} has no alias moves in the audit ledger ({ledger.path})")
+    if as_json:
+        typer.echo(json.dumps([m.to_dict() for m in moves], indent=2))
+        return
+    table = Table(title=f"{name}: alias moves (audit ledger)")
+    for column in ("time (UTC)", "actor", "alias", "from → to", "reason"):
+        table.add_column(column, overflow="fold")
+    for move in moves:
+        before, after = move.inputs.get("from_version"), move.inputs.get("to_version")
+        table.add_row(
+            move.time.replace("T", " ")[:19],
+            move.actor,
+            str(move.inputs.get("alias")),
+            f"{'v' + before if before else '(unset)'} → {'v' + after if after else '(unset)'}",
+            move.reason or "",
+        )
+    console.print(table)

@@ -1,0 +1,287 @@
+"""The audit ledger: an append-only, hash-chained record of every gate evaluation, approval,
+promotion, alias move, deployment, rollback and traffic change.
+
+Embedded default: JSON Lines at `$LAKEGATE_HOME/audit/ledger.jsonl`, one canonical-JSON record a
+line. Each record carries `seq` (1, 2, ...), a UTC `time`, `prev_hash` (the previous record's
+`hash`; 64 zeros for the first) and `hash`, the SHA-256 of the canonical JSON (sorted keys, no
+whitespace) of every other field. A head file beside it (`ledger.head.json`: count and last hash,
+replaced atomically) anchors the end, so deleting the last records is detected too.
+
+Appends hold a file lock (threads and processes) and refuse to extend a ledger whose last line
+does not match the head, so a truncation cannot be papered over by the next append. Secrets are
+refused: a record containing the value of a secret-looking environment variable is never written.
+What the chain does and does not protect against: docs/decisions/0008-audit-ledger.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from filelock import FileLock
+
+from lakegate.environment import lakegate_home
+
+if TYPE_CHECKING:
+    from lakegate.ledger_verify import VerifyResult
+
+KINDS = ("gate_evaluation", "approval", "promotion", "alias_move", "deployment", "rollback", "traffic_change")
+GENESIS = "0" * 64
+FIELDS = ("seq", "time", "kind", "actor", "subject", "inputs", "outcome", "reason", "prev_hash", "hash")
+SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET)$|PASSWORD", re.IGNORECASE)
+MIN_SECRET_LENGTH = 8
+
+
+class LedgerError(ValueError):
+    """A record that may not be written, or a ledger that cannot be read or extended. For the user as it is."""
+
+
+class SecretInRecordError(LedgerError):
+    """A record would contain the value of a secret environment variable."""
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON: sorted keys, no whitespace, UTF-8 text, no NaN or infinity."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def record_hash(fields: dict) -> str:
+    """SHA-256 over the canonical JSON of every field but `hash` (unknown future fields included)."""
+    body = {k: v for k, v in fields.items() if k != "hash"}
+    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    time: str
+    kind: str
+    actor: str
+    subject: dict
+    inputs: dict
+    outcome: dict
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Record":
+        return cls(**{k: data[k] for k in FIELDS})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def find_secret(obj: Any, environ: dict[str, str] | None = None) -> str | None:
+    """The name of a secret-looking environment variable whose value appears anywhere in obj."""
+    secrets = {name: value for name, value in (environ if environ is not None else os.environ).items()
+               if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
+    if not secrets:
+        return None
+    for text in _strings(obj):
+        for name, value in secrets.items():
+            if value in text:
+                return name
+    return None
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from _strings(value)
+    elif obj is not None:
+        yield str(obj)
+
+
+class Ledger:
+    """One ledger file, its head (anchor) and its lock."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.head_path = self.path.with_name(self.path.stem + ".head.json")
+        self.lock_path = self.path.with_name(self.path.stem + ".lock")
+
+    @classmethod
+    def default(cls) -> "Ledger":
+        return cls(lakegate_home() / "audit" / "ledger.jsonl")
+
+    # writing
+
+    def append(self, kind: str, actor: str, subject: dict, inputs: dict, outcome: dict, reason: str | None = None) -> Record:
+        """Validate, chain and durably append one record; returns it as written."""
+        fields = _validated(kind, actor, subject, inputs, outcome, reason)
+        secret = find_secret(fields)
+        if secret:
+            raise SecretInRecordError(f"refused a {kind} record: it contains the value of ${secret}; secrets must never appear in the ledger")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.lock_path):
+            last_seq, last_hash = self._tail_under_lock()
+            fields.update(seq=last_seq + 1, time=_now(), prev_hash=last_hash)
+            fields["hash"] = record_hash(fields)
+            with open(self.path, "ab") as f:
+                f.write((canonical(fields) + "\n").encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            self._write_head(fields["seq"], fields["hash"])
+        return Record.from_dict(fields)
+
+    def append_alias_move(self, actor: str, model: str, alias: str, from_version: str | None, to_version: str | None,
+                          reason: str, outcome: dict | None = None) -> Record:
+        """An alias_move record in the convention alias_history reads."""
+        inputs = {"alias": alias, "from_version": _version(from_version), "to_version": _version(to_version)}
+        return self.append("alias_move", actor, {"model": model}, inputs, outcome or {}, reason)
+
+    def _tail_under_lock(self) -> tuple[int, str]:
+        """(seq, hash) of the last record, checked against the head; the caller holds the lock."""
+        head = self._read_head()
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size == 0:
+            if head and head["count"]:
+                raise LedgerError(f"{self.path} is empty but its head records {head['count']} records; run `lakegate audit verify`")
+            return 0, GENESIS
+        if head is None:
+            raise LedgerError(f"{self.head_path} is missing; run `lakegate audit verify` before appending")
+        raw = _last_line(self.path)
+        try:
+            last = json.loads(raw)
+            ok = isinstance(last, dict) and record_hash(last) == last.get("hash")
+        except ValueError:
+            ok = False
+        if not ok:
+            raise LedgerError(f"the last line of {self.path} is not an intact record; run `lakegate audit verify`")
+        if last["seq"] == head["count"] and last["hash"] == head["last_hash"]:
+            return last["seq"], last["hash"]
+        if last["seq"] == head["count"] + 1 and last["prev_hash"] == head["last_hash"]:
+            # An append that wrote its line but died before updating the head: finish it.
+            self._write_head(last["seq"], last["hash"])
+            return last["seq"], last["hash"]
+        raise LedgerError(f"the end of {self.path} (record {last['seq']}) does not match its head "
+                          f"(count {head['count']}); run `lakegate audit verify`")
+
+    def _write_head(self, count: int, last_hash: str) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".head-", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o644)  # readable like the ledger (mkstemp makes it 0600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(canonical({"count": count, "last_hash": last_hash}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.head_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _read_head(self) -> dict | None:
+        if not self.head_path.exists():
+            return None
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+            if isinstance(head, dict) and isinstance(head.get("count"), int) and isinstance(head.get("last_hash"), str):
+                return head
+        except ValueError:
+            pass
+        raise LedgerError(f"{self.head_path} is not a ledger head; run `lakegate audit verify`")
+
+    # reading
+
+    def records(self, kind: str | None = None, subject_filter: dict | None = None) -> list[Record]:
+        """Records in file order, optionally of one kind and whose subject has all of subject_filter's items."""
+        if kind is not None and kind not in KINDS:
+            raise LedgerError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
+        found = []
+        for line_no, data in self._lines():
+            if data is None:
+                raise LedgerError(f"{self.path} line {line_no} is not a ledger record; run `lakegate audit verify`")
+            record = Record.from_dict(data)
+            if kind is not None and record.kind != kind:
+                continue
+            if subject_filter and any(record.subject.get(k) != v for k, v in subject_filter.items()):
+                continue
+            found.append(record)
+        return found
+
+    def alias_history(self, model_name: str) -> list[Record]:
+        """Every alias_move of a model, oldest first: inputs alias, from_version, to_version; actor, time, reason."""
+        return self.records("alias_move", {"model": model_name})
+
+    def _lines(self) -> Iterator[tuple[int, dict | None]]:
+        """(line number, record fields or None for a malformed line)."""
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for line_no, line in enumerate(f, start=1):
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    data = None
+                well_formed = (isinstance(data, dict) and all(k in data for k in FIELDS)
+                               and type(data["seq"]) is int and data["seq"] >= 1 and isinstance(data["hash"], str))
+                yield line_no, data if well_formed else None
+
+    def verify(self) -> VerifyResult:
+        """Check every record's hash, the chain, the order and the head; name each problem's record
+        (lakegate.ledger_verify)."""
+        from lakegate.ledger_verify import check
+
+        if os.access(self.path.parent, os.W_OK):
+            with FileLock(self.lock_path):  # a consistent snapshot: no append half-way through
+                return check(list(self._lines()), self._head_or_problem())
+        return check(list(self._lines()), self._head_or_problem())  # read-only copy: nobody appends
+
+    def _head_or_problem(self) -> dict | str | None:
+        try:
+            return self._read_head()
+        except LedgerError as exc:
+            return str(exc)
+
+
+def _validated(kind: str, actor: str, subject: dict, inputs: dict, outcome: dict, reason: str | None) -> dict:
+    if kind not in KINDS:
+        raise LedgerError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
+    if not isinstance(actor, str) or not actor.strip():
+        raise LedgerError("a ledger record needs an actor (the principal who acted)")
+    for name, value in (("subject", subject), ("inputs", inputs), ("outcome", outcome)):
+        if not isinstance(value, dict):
+            raise LedgerError(f"{kind} record: {name} must be a dict, got {type(value).__name__}")
+    if reason is not None and not isinstance(reason, str):
+        raise LedgerError(f"{kind} record: reason must be a string")
+    fields = {"kind": kind, "actor": actor, "subject": subject, "inputs": inputs, "outcome": outcome, "reason": reason}
+    try:
+        return json.loads(canonical(fields))  # exactly what will be stored (tuples become lists, ...)
+    except (TypeError, ValueError) as exc:
+        raise LedgerError(f"{kind} record is not JSON-able: {exc}") from None
+
+
+def _version(version: str | int | None) -> str | None:
+    return None if version is None else str(version)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _last_line(path: Path) -> bytes:
+    """The last line of a file that ends with a newline, read from the end (appends stay O(1))."""
+    with open(path, "rb") as f:
+        end = f.seek(0, os.SEEK_END)
+        f.seek(end - 1)
+        if f.read(1) != b"\n":
+            return b""  # an interrupted write: not an intact record
+        pos, buf = end - 1, b""
+        while pos > 0 and b"\n" not in buf:
+            step = min(8192, pos)
+            pos -= step
+            f.seek(pos)
+            buf = f.read(step) + buf
+        return buf.rsplit(b"\n", 1)[-1]
