@@ -15,6 +15,7 @@ What the chain does and does not protect against: docs/decisions/0008-audit-ledg
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -25,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from lakegate.environment import lakegate_home
 
@@ -37,6 +38,7 @@ GENESIS = "0" * 64
 FIELDS = ("seq", "time", "kind", "actor", "subject", "inputs", "outcome", "reason", "prev_hash", "hash")
 SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET)$|PASSWORD", re.IGNORECASE)
 MIN_SECRET_LENGTH = 8
+LOCK_TIMEOUT_SECONDS = 60
 
 
 class LedgerError(ValueError):
@@ -83,9 +85,7 @@ def find_secret(obj: Any, environ: dict[str, str] | None = None) -> str | None:
     """The name of a secret-looking environment variable whose value appears anywhere in obj."""
     secrets = {name: value for name, value in (environ if environ is not None else os.environ).items()
                if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
-    if not secrets:
-        return None
-    for text in _strings(obj):
+    for text in _strings(obj) if secrets else ():
         for name, value in secrets.items():
             if value in text:
                 return name
@@ -125,7 +125,7 @@ class Ledger:
         if secret:
             raise SecretInRecordError(f"refused a {kind} record: it contains the value of ${secret}; secrets must never appear in the ledger")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.lock_path):
+        with self._lock():
             last_seq, last_hash = self._tail_under_lock()
             fields.update(seq=last_seq + 1, time=_now(), prev_hash=last_hash)
             fields["hash"] = record_hash(fields)
@@ -136,11 +136,27 @@ class Ledger:
             self._write_head(fields["seq"], fields["hash"])
         return Record.from_dict(fields)
 
-    def append_alias_move(self, actor: str, model: str, alias: str, from_version: str | None, to_version: str | None,
+    def append_alias_move(self, actor: str, model: str, alias: str, from_version: str | int | None, to_version: str | int | None,
                           reason: str, outcome: dict | None = None) -> Record:
         """An alias_move record in the convention alias_history reads."""
-        inputs = {"alias": alias, "from_version": _version(from_version), "to_version": _version(to_version)}
+        def text(version: str | int | None) -> str | None:
+            return None if version is None else str(version)
+
+        inputs = {"alias": alias, "from_version": text(from_version), "to_version": text(to_version)}
         return self.append("alias_move", actor, {"model": model}, inputs, outcome or {}, reason)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        # filelock polls; its default 50 ms poll lets a busy writer starve the others.
+        lock = FileLock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, poll_interval=0.002)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LedgerError(f"{self.lock_path} stayed locked for {LOCK_TIMEOUT_SECONDS} s; is a writer stuck?") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _tail_under_lock(self) -> tuple[int, str]:
         """(seq, hash) of the last record, checked against the head; the caller holds the lock."""
@@ -152,13 +168,8 @@ class Ledger:
             return 0, GENESIS
         if head is None:
             raise LedgerError(f"{self.head_path} is missing; run `lakegate audit verify` before appending")
-        raw = _last_line(self.path)
-        try:
-            last = json.loads(raw)
-            ok = isinstance(last, dict) and record_hash(last) == last.get("hash")
-        except ValueError:
-            ok = False
-        if not ok:
+        last = parse_line(_last_line(self.path))
+        if last is None or record_hash(last) != last["hash"]:
             raise LedgerError(f"the last line of {self.path} is not an intact record; run `lakegate audit verify`")
         if last["seq"] == head["count"] and last["hash"] == head["last_hash"]:
             return last["seq"], last["hash"]
@@ -219,31 +230,35 @@ class Ledger:
         """(line number, record fields or None for a malformed line)."""
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8", errors="replace") as f:
+        with open(self.path, "rb") as f:
             for line_no, line in enumerate(f, start=1):
-                try:
-                    data = json.loads(line)
-                except ValueError:
-                    data = None
-                well_formed = (isinstance(data, dict) and all(k in data for k in FIELDS)
-                               and type(data["seq"]) is int and data["seq"] >= 1 and isinstance(data["hash"], str))
-                yield line_no, data if well_formed else None
+                yield line_no, parse_line(line)
 
     def verify(self) -> VerifyResult:
         """Check every record's hash, the chain, the order and the head; name each problem's record
         (lakegate.ledger_verify)."""
         from lakegate.ledger_verify import check
 
-        if os.access(self.path.parent, os.W_OK):
-            with FileLock(self.lock_path):  # a consistent snapshot: no append half-way through
-                return check(list(self._lines()), self._head_or_problem())
-        return check(list(self._lines()), self._head_or_problem())  # read-only copy: nobody appends
+        # Under the lock, a consistent snapshot; a read-only copy (an auditor's) has no writers.
+        with self._lock() if os.access(self.path.parent, os.W_OK) else contextlib.nullcontext():
+            return check(list(self._lines()), self._head_or_problem())
 
     def _head_or_problem(self) -> dict | str | None:
         try:
             return self._read_head()
         except LedgerError as exc:
             return str(exc)
+
+
+def parse_line(line: bytes | str) -> dict | None:
+    """A line's record fields, or None when it is not a well-formed record (its hash is not checked)."""
+    try:
+        data = json.loads(line)
+    except ValueError:  # includes undecodable bytes
+        return None
+    if not (isinstance(data, dict) and all(k in data for k in FIELDS)):
+        return None
+    return data if type(data["seq"]) is int and data["seq"] >= 1 and isinstance(data["hash"], str) else None
 
 
 def _validated(kind: str, actor: str, subject: dict, inputs: dict, outcome: dict, reason: str | None) -> dict:
@@ -261,10 +276,6 @@ def _validated(kind: str, actor: str, subject: dict, inputs: dict, outcome: dict
         return json.loads(canonical(fields))  # exactly what will be stored (tuples become lists, ...)
     except (TypeError, ValueError) as exc:
         raise LedgerError(f"{kind} record is not JSON-able: {exc}") from None
-
-
-def _version(version: str | int | None) -> str | None:
-    return None if version is None else str(version)
 
 
 def _now() -> str:

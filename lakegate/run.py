@@ -60,7 +60,8 @@ def resolve_selection(defs: dg.Definitions, selection: str | None) -> list[dg.As
     if not selection:
         return sorted(graph.get_all_asset_keys())
     try:
-        keys = dg.AssetSelection.from_string(selection).resolve(graph)
+        # A multi-asset runs whole (silver and its quarantine): take the siblings along.
+        keys = dg.AssetSelection.from_string(selection).required_multi_asset_neighbors().resolve(graph)
     except Exception as exc:  # the parser raises several types; all mean the same to a user
         raise SelectionError(f"invalid selection {selection!r}: {exc}") from None
     if not keys:

@@ -146,7 +146,10 @@ def history(
     ledger = Ledger.default()
     moves = ledger.alias_history(name)
     if not moves:
-        raise LedgerError(f"model {name} has no alias moves in the audit ledger ({ledger.path})")
+        raise LedgerError(f"model {name} has no alias moves in the audit ledger")
+    if not ledger.verify().ok:
+        typer.secho("warning: the audit ledger fails verification (run `lakegate audit verify`); "
+                    "these records may have been altered", fg=typer.colors.YELLOW, err=True)
     if as_json:
         typer.echo(json.dumps([m.to_dict() for m in moves], indent=2))
         return

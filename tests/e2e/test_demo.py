@@ -56,3 +56,16 @@ def test_unknown_environment_is_refused(tmp_path):
     env = {**os.environ, "LAKEGATE_HOME": str(tmp_path), "LAKEGATE_ENV": "staging"}
     result = subprocess.run([LAKEGATE, "materialize"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown environment 'staging'" in result.stderr
+
+
+def test_a_failed_run_exits_non_zero(tmp_path):
+    """A fail-action expectation stops silver: the command must say so with a non-zero exit."""
+    landing = tmp_path / "landing" / "claims"
+    landing.mkdir(parents=True)
+    (landing / "c.csv").write_text(
+        "claim_id,member_id,provider_id,service_date,submission_date,diagnosis_code,procedure_code,amount,channel,updated_at\n"
+        "C1,M1,P1,2026-01-02,2026-01-05,E11.9,99213,2500000000,edi,2026-01-05 10:00:00\n"
+    )
+    result = run_cli(tmp_path, "materialize", "key:bronze/claims or key:silver/claims")
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "amount_below_circuit_breaker" in result.stdout
