@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import audit, data, materialize, model, tables
+from lakegate.cli import approve, audit, data, materialize, model, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -22,6 +22,8 @@ app.add_typer(model.app, name="model")
 app.add_typer(audit.app, name="audit")
 app.command("materialize")(materialize.materialize_command)
 app.command("demo")(materialize.demo_command)
+app.command("approve")(approve.approve_command)
+app.add_typer(approve.change_app, name="change")
 
 err = Console(stderr=True)
 
@@ -30,7 +32,8 @@ def main() -> None:
     from lakegate.cli.errors import USER_ERRORS
 
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns (not raises) the code of a typer.Exit: pass it on.
+        code = app(standalone_mode=False)
     except USER_ERRORS as exc:
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(2)
@@ -41,8 +44,10 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # click's own usage errors carry their exit code
         import click
+        from typer._click.exceptions import ClickException as TyperClickException  # typer bundles its own click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, (click.ClickException, TyperClickException)):
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -66,7 +66,8 @@ does not approve or deny claims, and a claim it does not flag is still processed
 
 ## Model
 scikit-learn pipeline: request-time features (`{u.request_features}`) → ordinal encoding of
-categories → HistGradientBoostingClassifier (class_weight=balanced, seed {u.model.seed}; {params}).
+categories → HistGradientBoostingClassifier (seed {u.model.seed}; {params}); the minority class (review)
+is handled at the threshold, so the probabilities stay calibrated.
 
 ## Threshold policy
 {rule}: **{f.threshold.threshold:.4f}** (validation precision {f.threshold.precision:.3f},

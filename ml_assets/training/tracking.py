@@ -120,7 +120,7 @@ def _params(trained: TrainedModel, training_set: TrainingSetRef) -> dict[str, st
         "use_case": u.name,
         "estimator": u.model.estimator,
         "seed": u.model.seed,
-        "class_weight": "balanced",
+        "class_weight": u.model.params.get("class_weight", "none"),
         "request_features": u.request_features,
         "validation_fraction": u.split.validation_fraction,
         "test_fraction": u.split.test_fraction,

@@ -156,7 +156,7 @@ def test_the_pipeline_encodes_text_columns_as_categories():
     features = pipeline.named_steps["request_features"].func(frame)
     assert set(categorical_columns(features)) == {"procedure_group", "diagnosis_group", "channel", "member_age_band", "provider_specialty"}
     classifier = pipeline.named_steps["classifier"]
-    assert classifier.random_state == 42 and classifier.class_weight == "balanced" and classifier.max_iter == 300
+    assert classifier.random_state == 42 and classifier.class_weight is None and classifier.max_iter == 300
 
 
 def test_the_input_example_is_made_up_and_shows_a_row_without_history():
