@@ -1,5 +1,7 @@
-"""Promotion gates as blocking asset checks (the promotion issue adds them)."""
+"""Promotion gates as blocking asset checks on the promotion chain."""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from gates.checks import approvals_gate, candidate_gates
+
+defs = dg.Definitions(asset_checks=[candidate_gates, approvals_gate])

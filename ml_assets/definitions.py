@@ -4,6 +4,7 @@ monitoring come with later issues)."""
 import dagster as dg
 
 from ml_assets.features.assets import feature_assets, online_store, training_set_assets
+from ml_assets.promotion.assets import promotion_assets
 from ml_assets.training.assets import training_assets
 
-defs = dg.Definitions(assets=[*feature_assets, online_store, *training_set_assets, *training_assets])
+defs = dg.Definitions(assets=[*feature_assets, online_store, *training_set_assets, *training_assets, *promotion_assets])

@@ -1,0 +1,102 @@
+"""The gates wired as blocking Dagster asset checks with ERROR severity.
+
+- On the dev candidate (`ml/claims_triage_model`): every automated gate. The test promotion
+  downstream runs only when they all passed (blocking checks, and automation that requires them).
+- On the release candidate (`ml/claims_triage_release_candidate`): the signed-approvals gate.
+Each verdict is also an audit-ledger record bound to the model version and artifact hash; the
+promotion functions read those records, so no run can promote past a failed or missing gate.
+"""
+
+
+import dagster as dg
+
+from gates.approvals import evaluate_version_approvals
+from gates.candidate import AUTOMATED_GATES, evaluate_candidate
+from gates.model_binding import model_artifact_hash
+from gates.policy import load_policy
+from gates.verdict import GateVerdict
+from lakegate.lake import LakeResource
+from lakegate.ledger import Ledger
+from lakegate.platform import Platform
+from lakegate.registry import MlflowRegistry
+from ml_assets.features.definitions import FEATURE_VIEWS
+from ml_assets.features.online import OnlineStore, online_store_path
+from ml_assets.features.parity import check_parity
+from ml_assets.promotion.keys import CANDIDATE_KEY, RELEASE_CANDIDATE_KEY
+from ml_assets.promotion.promote import record_verdict
+from ml_assets.usecases import CLAIMS_TRIAGE
+
+APPROVALS = "approvals"
+GATE_DESCRIPTIONS = {
+    "quality": "the data it learned from passed its ERROR checks; quarantine shares within policy",
+    "performance": "metric at least the policy minimum, and not worse than the champion beyond tolerance",
+    "bias": "selection rate, TPR and FPR differences across age band, sex and region within policy (fairlearn)",
+    "stability": "metric spread across time slices and bootstrap samples within policy",
+    "calibration": "expected calibration error and Brier score within policy",
+    "skew": "online store returns exactly what the offline tables hold (train/serve parity)",
+    "unit_tests": "the feature logic's own unit tests pass (JUnit XML kept as evidence)",
+}
+
+
+def _result(verdict: GateVerdict, asset: dg.AssetKey, subject: dict) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=verdict.gate,
+        passed=verdict.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=verdict.reason,
+        metadata={
+            "reason": dg.MetadataValue.text(verdict.reason),
+            "measured": dg.MetadataValue.json(verdict.measured),
+            "thresholds": dg.MetadataValue.json(verdict.thresholds),
+            "policy_version": dg.MetadataValue.text(verdict.policy_version or ""),
+            **{k: dg.MetadataValue.text(str(v)) for k, v in subject.items()},
+        },
+    )
+
+
+def _check_results(instance: dg.DagsterInstance, required: list[str]) -> list[dict]:
+    """The latest evaluation of each required check ("asset/key:check"); absent ones are omitted."""
+    found = []
+    for name in required:
+        asset, check = name.rsplit(":", 1)
+        record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(dg.AssetKey(asset.split("/")), check))
+        evaluation = record.event.dagster_event.event_specific_data if record and record.event and record.event.dagster_event else None
+        if evaluation is not None:
+            found.append({"asset": asset, "check": check, "passed": bool(evaluation.passed), "severity": evaluation.severity.value})
+    return found
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(g, asset=CANDIDATE_KEY, blocking=True, description=GATE_DESCRIPTIONS[g]) for g in AUTOMATED_GATES],
+    description="The automated promotion gates on the dev candidate (challenger).",
+)
+def candidate_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry):
+    registry = mlflow.registry(home=platform.home_path)
+    name = CLAIMS_TRIAGE.registered_model_name(lake.catalog)
+    version = registry.model_version(name, "challenger").version
+    artifact = model_artifact_hash(registry, name, version)
+    views = list(FEATURE_VIEWS.values())
+    _, verdicts = evaluate_candidate(
+        lake.lake(), registry, CLAIMS_TRIAGE, lake.catalog, version, load_policy(platform.environment),
+        check_results=lambda required: _check_results(context.instance, required),
+        parity=lambda: check_parity(lake.lake(), lake.catalog, OnlineStore(online_store_path(platform.home_path), views), views),
+        evidence_dir=platform.home_path / "evidence" / name / str(version),
+    )
+    ledger = Ledger.default()
+    subject = {"model": name, "version": version, "artifact_sha256": artifact}
+    for verdict in verdicts:
+        record_verdict(ledger, verdict, name, version, artifact)
+        yield _result(verdict, CANDIDATE_KEY, subject)
+
+
+@dg.asset_check(asset=RELEASE_CANDIDATE_KEY, name=APPROVALS, blocking=True,
+                description="signed approvals of the roles prod requires, distinct principals, not the trainer, with an approved change ticket")
+def approvals_gate(lake: LakeResource, platform: Platform, mlflow: MlflowRegistry) -> dg.AssetCheckResult:
+    registry = mlflow.registry(home=platform.home_path)
+    name = CLAIMS_TRIAGE.registered_model_name("test")
+    version = registry.model_version(name, "challenger").version
+    artifact = model_artifact_hash(registry, name, version)
+    verdict = evaluate_version_approvals(registry, name, version, target_env="prod", purpose="promotion", home=platform.home_path)
+    record_verdict(Ledger.default(), verdict, name, version, artifact)
+    return _result(verdict, RELEASE_CANDIDATE_KEY, {"model": name, "version": version, "artifact_sha256": artifact})
