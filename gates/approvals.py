@@ -158,7 +158,20 @@ def record_approval(approval: Approval, home: Path | None = None) -> Path:
         raise ApprovalError(f"{path} already exists with other content; approvals are never overwritten") from None
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+    _ledger(home).append(
+        "approval", approval.principal,
+        {"model": approval.model, "version": str(approval.version), "artifact_sha256": approval.artifact_hash},
+        inputs={"role": approval.role, "ticket": approval.ticket, "purpose": approval.purpose, "signed_at": approval.time},
+        outcome={"signature": approval.signature, "stored": str(path)},
+        reason=f"{approval.principal} approved as {approval.role} for {approval.purpose}",
+    )
     return path
+
+
+def _ledger(home: Path | None):
+    from lakegate.ledger import Ledger
+
+    return Ledger(home / "audit" / "ledger.jsonl") if home else Ledger.default()
 
 
 def load_approvals(model: str, version: str | int, home: Path | None = None) -> list[Approval]:

@@ -5,8 +5,9 @@ relative POSIX paths; for each file it takes the path (UTF-8), a NUL byte, the s
 NUL byte, then the file's bytes. The files come from MLflow's own download of the version's storage
 location (`get_model_version_download_uri`), not of the `models:/` URI: that download adds a
 `registered_model_meta` file naming the registered model, so a copy of the same artifact into
-another catalog (test → prod) would hash differently. The version itself is bound by the signed
-payload, not by the hash.
+another catalog (test → prod) would hash differently. On a local store that file can also appear
+inside the storage location itself (MLflow writes it there when the version is loaded), so it is
+never hashed. The version itself is bound by the signed payload, not by the hash.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ if TYPE_CHECKING:
     from lakegate.registry import Registry
 
 _CHUNK = 1 << 20
+# MLflow's note of which registered model a download was for: registry metadata, not the model.
+_NOT_ARTIFACT = {"registered_model_meta"}
 
 
 def directory_hash(root: Path) -> str:
     """SHA-256 (hex) of every regular file under `root`: sorted relative paths, sizes and bytes."""
     root = Path(root)
-    files = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
+    files = sorted((p for p in root.rglob("*") if p.is_file() and p.name not in _NOT_ARTIFACT),
+                   key=lambda p: p.relative_to(root).as_posix())
     if not files:
         raise RegistryError(f"{root} holds no artifact files to hash")
     digest = hashlib.sha256()

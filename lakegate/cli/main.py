@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import approve, audit, data, materialize, model, tables
+from lakegate.cli import approve, audit, data, demo, materialize, model, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -21,7 +21,7 @@ app.add_typer(tables.app, name="table")
 app.add_typer(model.app, name="model")
 app.add_typer(audit.app, name="audit")
 app.command("materialize")(materialize.materialize_command)
-app.command("demo")(materialize.demo_command)
+app.command("demo")(demo.demo_command)
 app.command("approve")(approve.approve_command)
 app.add_typer(approve.change_app, name="change")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -61,13 +60,15 @@ def print_summary(outcome) -> None:
         grid.add_row(m.asset_key.to_user_string(), table.value if table else "", str(version), f"{rows.value:,}" if rows else "")
     console.print(grid)
     for m in outcome.materializations:
-        uri = m.metadata.get("mlflow/model_uri")
-        if uri is not None:
-            metrics = ", ".join(f"{k.split('/', 1)[1]} {v.value:.3f}" for k, v in m.metadata.items()
+        meta = m.metadata
+        if "mlflow/run_url" in meta:  # a trained candidate
+            metrics = ", ".join(f"{k.split('/', 1)[1]} {v.value:.3f}" for k, v in meta.items()
                                 if k.startswith("test/") and isinstance(v.value, float))
-            alias = m.metadata.get("mlflow/alias")
-            console.print(f"model [bold]{uri.value}[/] (alias {alias.value if alias else '-'}): {metrics}")
-            console.print(f"    MLflow run {m.metadata['mlflow/run_url'].value}")
+            console.print(f"model [bold]{meta['mlflow/model_uri'].value}[/] (alias {meta['mlflow/alias'].value}): {metrics}")
+            console.print(f"    MLflow run {meta['mlflow/run_url'].value}")
+        elif "source" in meta and "alias" in meta:  # a promotion
+            console.print(f"promoted [bold]{meta['source'].value}[/] → {meta['model'].value} v{meta['version'].value} "
+                          f"(alias {meta['alias'].value})")
     failed = [c for c in outcome.checks if not c.passed]
     if failed:
         checks = Table("check that did not pass", "severity", "figures")
@@ -94,21 +95,3 @@ def materialize_command(
     if not outcome.success:
         console.print(f"[red]run failed[/]: {outcome.failure}")
         raise typer.Exit(1)
-
-
-def demo_command(
-    claims: int = typer.Option(20_000, help="Claims to generate when landing is empty."),
-    members: int = typer.Option(2_000, help="Members to generate when landing is empty."),
-    dirty: float = typer.Option(0.02, help="Share of malformed rows in the generated data."),
-    seed: int = typer.Option(7, help="Random seed for the generated data."),
-) -> None:
-    """The main job on the embedded default: generate data if landing is empty, then build everything."""
-    from lakegate.cli.data import generate_landing
-
-    landing = lakegate_home() / "landing"
-    if not any(Path(landing).rglob("*.csv*")) if landing.exists() else True:
-        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members into {landing}")
-        generate_landing(landing, members, claims, seed, dirty)
-    else:
-        console.print(f"landing {landing} already has files: ingesting what is new")
-    materialize_command(None)

@@ -22,7 +22,9 @@ AFTER_GATES = dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_b
 
 
 def _actor() -> str:
-    return os.environ.get("LAKEGATE_PRINCIPAL", "lakegate/promotion")
+    # The promotion is the pipeline's act; who launched the run is kept beside it.
+    launched_by = os.environ.get("LAKEGATE_PRINCIPAL")
+    return f"lakegate/promotion (run by {launched_by})" if launched_by else "lakegate/promotion"
 
 
 def _promoted(promotion, artifact: str) -> dg.MaterializeResult:

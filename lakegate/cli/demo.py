@@ -1,0 +1,128 @@
+"""`lakegate demo`: the whole chain on the embedded default, as a newcomer first sees it.
+
+1. generate synthetic claims into landing (when it is empty);
+2. build lakehouse, features, training set and candidate model; the automated gates judge it and,
+   when all pass, the candidate is copied to the test catalog;
+3. the demo approvers sign: a change ticket is opened and approved, model risk and compliance sign
+   with their Ed25519 keys (generated under $LAKEGATE_HOME/governance, never committed);
+4. the release candidate's approval gate decides, and prod takes the version as champion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lakegate.cli.materialize import console, print_summary, run_graph
+from lakegate.environment import lakegate_home
+
+DEMO_TRAINER = "ana.trainer"
+DEMO_APPROVERS = (("mo.risk", "model_risk"), ("cy.compliance", "compliance"))
+CHANGE_APPROVER = "rel.manager"
+BUILD = "not group:promotion or key:ml/claims_triage_test_model"
+RELEASE = "key:ml/claims_triage_release_candidate+"
+
+
+def demo_command(
+    claims: int = typer.Option(20_000, help="Claims to generate when landing is empty."),
+    members: int = typer.Option(2_000, help="Members to generate when landing is empty."),
+    dirty: float = typer.Option(0.02, help="Share of malformed rows in the generated data."),
+    seed: int = typer.Option(7, help="Random seed for the generated data."),
+) -> None:
+    """The main job on the embedded default: data → lakehouse → features → model → gates → champion."""
+    from gates.demo_governance import init_demo_governance
+    from lakegate.cli.data import generate_landing
+
+    home = lakegate_home()
+    os.environ.setdefault("LAKEGATE_PRINCIPAL", DEMO_TRAINER)  # who trains: never an approver
+    governance = init_demo_governance(home)
+    console.print(f"demo principals and keys: {governance.keys_dir}")
+    landing = home / "landing"
+    if landing.exists() and any(landing.rglob("*.csv*")):
+        console.print(f"landing {landing} already has files: ingesting what is new")
+    else:
+        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members into {landing}")
+        generate_landing(landing, members, claims, seed, dirty)
+
+    built = run_graph(BUILD)
+    print_summary(built)
+    print_gates(home, "dev.claims.triage_model")
+    if not built.success:
+        failed_gates = {c.check_name for c in built.checks if not c.passed and c.severity.value == "ERROR"}
+        if built.failure and built.failure.startswith("candidate_gates"):
+            console.print(f"[yellow]promotion stopped at the automated gates ({', '.join(sorted(failed_gates))}): "
+                          "no version moves to test or prod, champion stays where it was[/]")
+            return
+        console.print(f"[red]run failed[/]: {built.failure}")
+        raise typer.Exit(1)
+
+    version, ticket = sign_demo_approvals(home)
+    released = run_graph(RELEASE)
+    print_summary(released)
+    print_gates(home, "test.claims.triage_model")
+    if not released.success:
+        console.print(f"[red]release failed[/]: {released.failure}")
+        raise typer.Exit(1)
+    print_champion()
+
+
+def sign_demo_approvals(home: Path) -> tuple[str, str]:
+    """Open and approve a change ticket, then sign as the demo approvers (as people would with
+    `lakegate change create|approve` and `lakegate approve`)."""
+    from gates.approvals import load_private_key, record_approval, sign_approval
+    from gates.change_register import add_ticket, approve_ticket
+    from gates.demo_governance import demo_key_path
+    from gates.model_binding import model_artifact_hash
+    from lakegate.registry import Registry
+
+    registry = Registry.from_env(home=home)
+    name = "test.claims.triage_model"
+    version = registry.model_version(name, "challenger").version
+    artifact = model_artifact_hash(registry, name, version)
+    ticket = add_ticket(name, version, f"Promote claims triage {name} v{version} to production")
+    approve_ticket(ticket.id, approved_by=CHANGE_APPROVER)
+    console.print(f"change ticket {ticket.id} for {name} v{version} approved by {CHANGE_APPROVER}")
+    now = dt.datetime.now(dt.timezone.utc)
+    for principal, role in DEMO_APPROVERS:
+        key = load_private_key(demo_key_path(principal, home))
+        record_approval(sign_approval(key, name, version, artifact, role, ticket.id, principal, "promotion", now), home)
+        console.print(f"signed: {principal} approves {name} v{version} as {role} (artifact sha256 {artifact[:12]}…)")
+    return version, ticket.id
+
+
+def print_gates(home: Path, model: str) -> None:
+    """The latest verdict of each gate on the model's newest judged version, from the ledger."""
+    from lakegate.ledger import Ledger
+
+    records = [r for r in Ledger(home / "audit" / "ledger.jsonl").records(kind="gate_evaluation") if r.subject.get("model") == model]
+    if not records:
+        return
+    version = records[-1].subject.get("version")
+    latest = {r.subject["gate"]: r for r in records if r.subject.get("version") == version}
+    grid = Table(f"gate on {model} v{version}", "verdict", "figures and reason", show_lines=True)
+    for gate, record in latest.items():
+        verdict = "[green]passed[/]" if record.outcome.get("passed") else "[red]FAILED[/]"
+        grid.add_row(gate, verdict, record.reason or "")
+    console.print(grid)
+
+
+def print_champion() -> None:
+    from gates.model_binding import version_trainer
+    from lakegate.ledger import Ledger
+    from lakegate.registry import Registry
+
+    registry = Registry.from_env()
+    champion = registry.model_version("prod.claims.triage_model", "champion")
+    trainer = version_trainer(registry, "prod.claims.triage_model", champion.version) or "unknown"
+    moves = [r for r in Ledger.default().alias_history("prod.claims.triage_model") if r.inputs.get("alias") == "champion"]
+    console.print(f"[bold green]champion[/]: prod.claims.triage_model v{champion.version} "
+                  f"(from {champion.tags.get('lakegate.promoted_from', '?')}, trained by {trainer})")
+    if moves:
+        last = moves[-1]
+        console.print(f"    moved by {last.actor} at {last.time}: {last.reason}")
+    console.print("history: .venv/bin/lakegate model history prod.claims.triage_model;  "
+                  "ledger: .venv/bin/lakegate audit verify")
