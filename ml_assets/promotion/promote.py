@@ -57,6 +57,10 @@ def gate_status(ledger: Ledger, model: str, version: str, artifact_hash: str, ga
 
 
 def require_gates(ledger: Ledger, model: str, version: str, artifact_hash: str, gates: list[str]) -> None:
+    check = ledger.verify()
+    if not check.ok:  # verdicts read from a tampered ledger prove nothing
+        problems = "; ".join(str(p) for p in check.problems[:3])
+        raise PromotionRefused(f"{model} v{version} cannot be promoted: the audit ledger fails verification ({problems})")
     status = gate_status(ledger, model, version, artifact_hash, gates)
     blocking = {g: s for g, s in status.items() if s != "passed"}
     if blocking:

@@ -18,9 +18,11 @@ def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_demo_builds_landing_to_gold_and_tables_can_be_inspected(tmp_path):
-    demo = run_cli(tmp_path, "demo", "--claims", "4000", "--members", "400")
+    demo = run_cli(tmp_path, "demo")  # the default size: the gates need enough held-out rows to judge
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "0 at ERROR severity" in demo.stdout
+    assert "approved by rel.manager" in demo.stdout and "signed: mo.risk approves" in demo.stdout
+    assert "champion: prod.claims.triage_model v1" in " ".join(demo.stdout.split())
     for table in ("dev.bronze.claims", "dev.silver.claims", "dev.quarantine.claims", "dev.gold.provider_scorecard"):
         assert (tmp_path / "lake" / Path(*table.split("."))/ "_delta_log").is_dir(), table
     assert (tmp_path / "secrets" / "pii_hmac.key").is_file()
