@@ -26,7 +26,7 @@ def built(tmp_path_factory):
         from lakegate.definitions import defs
 
         instance = dg.DagsterInstance.ephemeral()
-        first = materialize(defs, None, instance=instance)
+        first = materialize(defs, "group:bronze or group:silver or group:gold", instance=instance)
         second = materialize(defs, "group:bronze", instance=instance)
         yield home, report, first, second
 
