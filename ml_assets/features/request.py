@@ -52,5 +52,6 @@ def claim_request_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["procedure_group"] = procedure_group(frame["procedure_code"])
     out["diagnosis_group"] = diagnosis_group(frame["diagnosis_code"])
     out["days_to_submit"] = (submission - service).dt.days.astype("float64")
-    out["channel"] = frame["channel"].astype("string").str.strip().str.lower().fillna("unknown").astype("object")
+    channel = frame["channel"].astype("string").str.strip().str.lower()
+    out["channel"] = channel.mask(channel == "").fillna("unknown").astype("object")  # blank = missing
     return out

@@ -136,6 +136,7 @@ def test_channel_is_trimmed_and_lower_cased_and_missing_is_unknown():
     assert out["channel"].tolist() == ["edi", "unknown"]
     out = claim_request_features(claims(channel=["Portal", "PAPER"]))
     assert out["channel"].tolist() == ["portal", "paper"]
+    assert claim_request_features(claims(channel=["  ", ""]))["channel"].tolist() == ["unknown", "unknown"]
     assert out["channel"].dtype == object
 
 
