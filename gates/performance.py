@@ -18,8 +18,8 @@ from gates.verdict import GateVerdict
 GATE = PERFORMANCE
 
 
-def as_labels(values: Any, name: str = "y_true") -> np.ndarray:
-    """Binary labels (0/1, bools, or 0.0/1.0) as an int8 array; anything else is refused."""
+def _one_dimensional(values: Any, name: str) -> np.ndarray:
+    """A present, non-empty, one-dimensional array, or a GateInputError saying which it is not."""
     if values is None:
         raise GateInputError(f"{name} is missing (None)")
     array = np.asarray(values)
@@ -27,6 +27,12 @@ def as_labels(values: Any, name: str = "y_true") -> np.ndarray:
         raise GateInputError(f"{name} must be one-dimensional, got shape {array.shape}")
     if array.size == 0:
         raise GateInputError(f"{name} is empty")
+    return array
+
+
+def as_labels(values: Any, name: str = "y_true") -> np.ndarray:
+    """Binary labels (0/1, bools, or 0.0/1.0) as an int8 array; anything else is refused."""
+    array = _one_dimensional(values, name)
     if array.dtype == bool:
         return array.astype(np.int8)
     if not np.issubdtype(array.dtype, np.number):
@@ -39,13 +45,7 @@ def as_labels(values: Any, name: str = "y_true") -> np.ndarray:
 
 def as_scores(values: Any, rows: int, name: str = "scores", probabilities: bool = False) -> np.ndarray:
     """Finite float scores, one per label; probabilities must also lie in [0, 1]."""
-    if values is None:
-        raise GateInputError(f"{name} is missing (None)")
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise GateInputError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise GateInputError(f"{name} is empty")
+    array = _one_dimensional(values, name)
     if array.size != rows:
         raise GateInputError(f"{name} has {array.size} rows but y_true has {rows}: they must score the same rows")
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):

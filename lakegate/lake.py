@@ -8,7 +8,6 @@ through either Spark (transforms) or delta-rs (Python-side ingestion, inspection
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-from lakegate.environment import CATALOGS, lakegate_home
+from lakegate.environment import lakegate_home
+from lakegate.names import split_three_level
 
 INPUTS_KEY = "lakegate.inputs"
-_PART = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class TableNameError(ValueError):
@@ -36,12 +35,10 @@ class TableName:
 
     @classmethod
     def parse(cls, name: str) -> "TableName":
-        parts = name.split(".")
-        if len(parts) != 3 or not all(_PART.match(p) for p in parts):
-            raise TableNameError(f"table name {name!r} must be catalog.schema.table in lower_snake_case")
-        if parts[0] not in CATALOGS:
-            raise TableNameError(f"table name {name!r}: catalog must be one of {', '.join(CATALOGS)}")
-        return cls(*parts)
+        try:
+            return cls(*split_three_level(name, "table"))
+        except ValueError as exc:
+            raise TableNameError(str(exc)) from None
 
     def __str__(self) -> str:
         return f"{self.catalog}.{self.schema}.{self.table}"

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import dagster as dg
 
-from lakegate.environment import CATALOGS, lakegate_home
+from lakegate.environment import lakegate_home
+from lakegate.names import split_three_level
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 ALIASES = ("challenger", "champion", "previous_champion")
 DEFAULT_UI_URL = "http://127.0.0.1:5000"
-_PART = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class Tags:
@@ -65,12 +65,10 @@ class ModelName:
 
     @classmethod
     def parse(cls, name: str) -> "ModelName":
-        parts = name.split(".")
-        if len(parts) != 3 or not all(_PART.match(p) for p in parts):
-            raise RegistryError(f"model name {name!r} must be catalog.schema.model in lower_snake_case")
-        if parts[0] not in CATALOGS:
-            raise RegistryError(f"model name {name!r}: catalog must be one of {', '.join(CATALOGS)}")
-        return cls(*parts)
+        try:
+            return cls(*split_three_level(name, "model"))
+        except ValueError as exc:
+            raise RegistryError(str(exc)) from None
 
     def __str__(self) -> str:
         return f"{self.catalog}.{self.schema}.{self.model}"
