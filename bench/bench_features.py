@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import random
 import statistics
 import sys
@@ -108,6 +109,7 @@ def main() -> None:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=2))
+    shutil.rmtree(home, ignore_errors=True)  # about 0.6 GB at 1M claims
     print(f"{args.claims:,} claims (2 cores):")
     for name, v in view_seconds.items():
         print(f"  feature view {name:<24} {v['seconds']:>6.2f} s  {v['rows']:>10,} rows")

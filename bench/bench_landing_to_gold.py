@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def run_one(claims: int, dirty: float) -> dict:
         transform = duration if step.startswith("gold") else inside.get(step, 0.0)
         steps[step] = {"step_seconds": round(duration, 3), "transform_seconds": round(transform, 3)}
     transform_total = sum(s["transform_seconds"] for s in steps.values())
+    shutil.rmtree(home, ignore_errors=True)  # up to a few GB per size: never leave it behind
     return {
         "claims": claims,
         "landed_rows": report.rows,
