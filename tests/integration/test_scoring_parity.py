@@ -1,0 +1,231 @@
+"""Wire parity: the same requests to the real `mlflow models serve` and to Lakegate's `scoring_app`
+get the same status codes and the same bodies (parsed JSON, or text for MLflow's plain-text 415s)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+
+HOST = "127.0.0.1"
+TIMEOUT = 10
+COLUMNS = ["amount", "ratio", "visits"]
+
+SPLIT = {"columns": COLUMNS, "data": [[120.5, 0.2, 3], [10.0, 0.9, 1]]}
+RECORDS = [{"amount": 120.5, "ratio": 0.2, "visits": 3}, {"amount": 10.0, "ratio": 0.9, "visits": 1}]
+CSV = "amount,ratio,visits\n120.5,0.2,3\n10.0,0.9,1\n"
+
+
+def _json(obj) -> bytes:
+    return json.dumps(obj).encode()
+
+
+# name -> (content type or None for no header, body)
+CASES = {
+    "dataframe_split": ("application/json", _json({"dataframe_split": SPLIT})),
+    "dataframe_records": ("application/json", _json({"dataframe_records": RECORDS})),
+    "instances": ("application/json", _json({"instances": RECORDS})),
+    "inputs_records": ("application/json", _json({"inputs": RECORDS})),
+    "inputs_columns": ("application/json", _json({"inputs": {c: [r[c] for r in RECORDS] for c in COLUMNS}})),
+    "with_params": ("application/json", _json({"dataframe_split": SPLIT, "params": {"threshold": 0.7}})),
+    "params_wrong_type": ("application/json", _json({"dataframe_split": SPLIT, "params": {"threshold": "high"}})),
+    "charset_utf8": ("application/json; charset=UTF-8", _json({"dataframe_records": RECORDS})),
+    "csv": ("text/csv", CSV.encode()),
+    "csv_missing_column": ("text/csv", b"amount,ratio\n1.0,0.5\n"),
+    "csv_not_utf8": ("text/csv", "amount,ratio,visits\n1.0,0.5,\xe9\n".encode("latin-1")),
+    "invalid_json": ("application/json", b'{"dataframe_split": {"columns": ['),
+    "json_not_utf8": ("application/json", b'{"inputs": "\xff"}'),
+    "json_list": ("application/json", _json(RECORDS)),
+    "json_scalar": ("application/json", b"42"),
+    "two_input_keys": ("application/json", _json({"dataframe_split": SPLIT, "instances": RECORDS})),
+    "no_input_key": ("application/json", _json({"data": RECORDS})),
+    "only_params": ("application/json", _json({"params": {"threshold": 0.5}})),
+    "wrong_content_type": ("text/plain", b"amount=1"),
+    "charset_latin1": ("application/json; charset=latin-1", _json({"dataframe_records": RECORDS})),
+    "unknown_content_param": ("application/json; format=pandas-split", _json({"dataframe_records": RECORDS})),
+    "missing_column": ("application/json", _json({"dataframe_records": [{"amount": 1.0, "ratio": 0.5}]})),
+    "wrong_type": ("application/json", _json({"dataframe_records": [{"amount": 1.0, "ratio": 0.5, "visits": "many"}]})),
+    "wrong_type_split": ("application/json", _json({"dataframe_split": {"columns": COLUMNS, "data": [["x", 0.5, 1]]}})),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, deadline_s: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}: {proc.stdout.read()[-4000:]}")
+        try:
+            if requests.get(f"{url}/ping", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready within {deadline_s}s")
+
+
+@pytest.fixture(scope="module")
+def model_uri(tmp_path_factory):
+    import mlflow
+    import numpy as np
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LogisticRegression
+
+    store = tmp_path_factory.mktemp("tracking") / "mlruns"  # must not exist: FileStore then creates experiment 0
+    previous_uri, previous_allow = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_ALLOW_FILE_STORE")
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # MLflow 3.17 refuses file stores unless told
+    mlflow.set_tracking_uri(store.as_uri())
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({
+        "amount": rng.normal(100, 30, 60), "ratio": rng.random(60),
+        "visits": rng.integers(0, 10, 60).astype("int64"),
+    })
+    y = (X["amount"] > 100).astype(int)
+    clf = LogisticRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the "integer columns" hint
+        signature = infer_signature(X, clf.predict(X), params={"threshold": 0.5})
+    try:
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(clf, name="model", signature=signature)
+        # A local copy: the serving subprocess needs no tracking store.
+        local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path_factory.mktemp("m")))
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
+        if previous_allow is None:
+            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+        else:
+            os.environ["MLFLOW_ALLOW_FILE_STORE"] = previous_allow
+    return Path(local).as_uri()
+
+
+@pytest.fixture(scope="module")
+def mlflow_url(model_uri, tmp_path_factory):
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+           "MLFLOW_DISABLE_TELEMETRY": "true"}
+    proc = subprocess.Popen(
+        [str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
+         "-h", HOST, "-p", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        _wait_ready(url, 40, proc)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def lakegate_url(model_uri):
+    import uvicorn
+
+    from lakegate.serving.app import scoring_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(scoring_app(model_uri), host=HOST, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://{HOST}:{port}"
+    try:
+        _wait_ready(url, 20)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+_FORMATS_SET = re.compile(r"\{'(?:dataframe_records|dataframe_split|instances|inputs)'(?:, '\w+'){3}\}")
+
+
+def _canonical(text: str) -> str:
+    """MLflow prints its set of input keys in hash order, which differs from one process to the next."""
+    return _FORMATS_SET.sub(lambda m: "{" + ", ".join(sorted(m.group(0)[1:-1].split(", "))) + "}", text)
+
+
+def _answer(resp: requests.Response):
+    media = resp.headers.get("content-type", "").split(";")[0]
+    try:
+        body = resp.json()
+    except ValueError:
+        body = resp.text
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        body["message"] = _canonical(body["message"])
+    return resp.status_code, media, body
+
+
+def _post(url: str, content_type: str | None, body: bytes) -> requests.Response:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    return requests.post(f"{url}/invocations", data=body, headers=headers, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_invocations_parity(case, mlflow_url, lakegate_url):
+    content_type, body = CASES[case]
+    expected = _answer(_post(mlflow_url, content_type, body))
+    actual = _answer(_post(lakegate_url, content_type, body))
+    assert actual == expected
+
+
+def test_answers_are_what_the_issue_expects(mlflow_url):
+    """Pin MLflow's answers themselves, so the parity above is not parity on something unexpected."""
+    ok = _answer(_post(mlflow_url, *CASES["dataframe_split"]))
+    assert ok[0] == 200 and set(ok[2]) == {"predictions"} and len(ok[2]["predictions"]) == 2
+    expected = {
+        "invalid_json": ("BAD_REQUEST", "Ensure that input is a valid JSON formatted string"),
+        "two_input_keys": ("BAD_REQUEST", "Received dictionary with input fields: ['dataframe_split', 'instances']"),
+        "no_input_key": ("BAD_REQUEST", "Received dictionary with input fields: []"),
+        "missing_column": ("INVALID_PARAMETER_VALUE", "Model is missing inputs ['visits']"),
+        "wrong_type": ("BAD_REQUEST", "Failed to convert column visits to type 'int64'"),
+    }
+    for case, (code, fragment) in expected.items():
+        status, media, err = _answer(_post(mlflow_url, *CASES[case]))
+        assert (status, media, err["error_code"]) == (400, "application/json", code), case
+        assert fragment in err["message"], case
+    for case in ("wrong_content_type", "charset_latin1"):
+        status, media, text = _answer(_post(mlflow_url, *CASES[case]))
+        assert (status, media) == (415, "text/plain"), case
+    assert _answer(_post(mlflow_url, *CASES["charset_latin1"]))[2] == "The scoring server only supports UTF-8"
+
+
+@pytest.mark.parametrize("path", ["/ping", "/health", "/version", "/nope"])
+def test_get_routes_parity(path, mlflow_url, lakegate_url):
+    expected = requests.get(mlflow_url + path, timeout=TIMEOUT)
+    actual = requests.get(lakegate_url + path, timeout=TIMEOUT)
+    assert (actual.status_code, actual.headers.get("content-type"), actual.text) == (
+        expected.status_code, expected.headers.get("content-type"), expected.text)
+
+
+def test_missing_content_type_is_a_deliberate_difference(mlflow_url, lakegate_url):
+    """MLflow crashes on a request without Content-Type (500, "Internal Server Error"); we answer 415."""
+    assert _post(mlflow_url, None, b"{}").status_code == 500
+    status, media, text = _answer(_post(lakegate_url, None, b"{}"))
+    assert (status, media) == (415, "text/plain") and "Got 'None'" in text
