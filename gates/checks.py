@@ -68,7 +68,9 @@ def _check_results(instance: dg.DagsterInstance, required: list[str]) -> list[di
 
 
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(g, asset=CANDIDATE_KEY, blocking=True, description=GATE_DESCRIPTIONS[g]) for g in AUTOMATED_GATES],
+    # Eager: under declarative automation a new candidate is judged as soon as it is materialized.
+    specs=[dg.AssetCheckSpec(g, asset=CANDIDATE_KEY, blocking=True, description=GATE_DESCRIPTIONS[g],
+                             automation_condition=dg.AutomationCondition.eager()) for g in AUTOMATED_GATES],
     description="The automated promotion gates on the dev candidate (challenger).",
 )
 def candidate_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry):

@@ -66,6 +66,7 @@ def _conservation_check(source: str) -> dg.AssetChecksDefinition:
         name=BRONZE_ROW_CONSERVATION,
         blocking=True,
         description="Rows landed = bronze rows + rows in rejected files, recounted from the files.",
+        automation_condition=dg.AutomationCondition.eager(),
     )
     def check(platform: Platform, lake: LakeResource) -> dg.AssetCheckResult:
         result = check_bronze_conservation(
