@@ -16,6 +16,7 @@ from gates.approvals import approvers_of, evaluate_approval_gate, evaluate_versi
 from gates.demo_governance import init_demo_governance
 from gates.model_binding import model_artifact_hash, version_trainer
 from lakegate.registry import Registry, Tags
+from tests.cli import invoke_cli
 
 pytestmark = pytest.mark.integration
 
@@ -152,21 +153,12 @@ def test_a_changed_artifact_voids_the_approvals(world):
 
 
 def run_cli(capsys, monkeypatch, world, *args, **env):
-    from lakegate.cli.main import main
-
     monkeypatch.setenv("LAKEGATE_HOME", str(world["home"]))
     for name in CLEARED:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["lakegate", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, " ".join(out.err.split())
+    return invoke_cli(capsys, monkeypatch, *args)
 
 
 @pytest.mark.parametrize("args,env,message", [

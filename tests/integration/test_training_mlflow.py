@@ -24,6 +24,7 @@ from ml_assets.training.columns import model_input_columns
 from ml_assets.training.run import train_and_register
 from ml_assets.training.tracking import ARTIFACTS, REQUIRED_METRICS, REQUIRED_TAGS
 from ml_assets.usecases import CLAIMS_TRIAGE
+from tests.cli import invoke_cli
 
 pytestmark = pytest.mark.integration
 
@@ -254,18 +255,9 @@ def test_model_lineage_resolves_to_the_landed_files(trained):
 
 
 def run_cli(capsys, monkeypatch, trained, *args):
-    from lakegate.cli.main import main
-
     monkeypatch.setenv("LAKEGATE_HOME", str(trained["home"]))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr(sys, "argv", ["lakegate", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, " ".join(out.err.split())
+    return invoke_cli(capsys, monkeypatch, *args)
 
 
 def test_model_lineage_prints_the_chain(trained, capsys, monkeypatch):
