@@ -46,6 +46,17 @@ class ExpectationPolicy(_Strict):
     max_quarantine_share: float = 0.2
 
 
+class ServingConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    # Bearer tokens, one per scope, from these environment variables.
+    invoke_token_env: str = "LAKEGATE_SERVING_INVOKE_TOKEN"
+    admin_token_env: str = "LAKEGATE_SERVING_ADMIN_TOKEN"
+    # Only for a laptop: generate tokens under LAKEGATE_HOME/secrets when the variables are unset.
+    allow_generated_tokens: bool = False
+
+
 class Environment(_Strict):
     name: str
     catalog: Literal["dev", "test", "prod"]
@@ -53,6 +64,7 @@ class Environment(_Strict):
     pii: PiiConfig = PiiConfig()
     expectations: ExpectationPolicy = ExpectationPolicy()
     landing_sensor_interval_seconds: int = 30
+    serving: ServingConfig = ServingConfig()
 
     @property
     def home(self) -> Path:

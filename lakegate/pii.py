@@ -9,6 +9,7 @@ any Spark engine with no Python UDF. The key comes from an environment variable;
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -30,6 +31,11 @@ def hmac_sha256_hex(column: Column, key: bytes) -> Column:
     outer_pad = bytes(b ^ 0x5C for b in key).hex()
     inner = F.unhex(F.sha2(F.concat(F.unhex(F.lit(inner_pad)), F.encode(column, "UTF-8")), 256))
     return F.sha2(F.concat(F.unhex(F.lit(outer_pad)), inner), 256)
+
+
+def hmac_sha256_text(value: str, key: bytes) -> str:
+    """The same pseudonym in Python, for one value at request time (silver trims ids first)."""
+    return hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def resolve_hmac_key(config: PiiConfig, home: Path | None = None) -> bytes:

@@ -27,6 +27,9 @@ class EntityRows:
     event_timestamp: str  # a column (date or timestamp) of `table`
     entity_columns: tuple[str, ...]  # keys that feature views join on
     request_columns: tuple[str, ...]  # raw fields the caller sends at request time
+    # Entity columns that are pseudonyms: (entity column, raw identifier a caller sends instead).
+    # At serving time the runtime pseudonymizes the raw identifier with the same keyed HMAC as silver.
+    pseudonymized_keys: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ CLAIMS_TRIAGE = UseCase(
         event_timestamp="submission_date",
         entity_columns=("member_token", "provider_id"),
         request_columns=("amount", "procedure_code", "diagnosis_code", "service_date", "submission_date", "channel"),
+        pseudonymized_keys=(("member_token", "member_id"),),
     ),
     label=LabelSpec(table="silver.claim_outcomes", key="claim_id", column="needs_review", available_at="decided_at"),
     feature_views=(

@@ -8,6 +8,7 @@ from lakegate.lake import TableNameError
 from lakegate.ledger import LedgerError
 from lakegate.registry import RegistryError
 from lakegate.run import SelectionError
+from lakegate.serving.endpoints import EndpointError
 
 
 class UsageError(ValueError):
@@ -15,4 +16,4 @@ class UsageError(ValueError):
 
 
 USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError, LedgerError,
-               GovernanceError, ChangeRegisterError, ApprovalError)
+               GovernanceError, ChangeRegisterError, ApprovalError, EndpointError)

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import approve, audit, data, demo, materialize, model, tables
+from lakegate.cli import approve, audit, data, demo, endpoint, materialize, model, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -24,6 +24,8 @@ app.command("materialize")(materialize.materialize_command)
 app.command("demo")(demo.demo_command)
 app.command("approve")(approve.approve_command)
 app.add_typer(approve.change_app, name="change")
+app.add_typer(endpoint.app, name="endpoint")
+app.command("serve")(endpoint.serve_command)
 
 err = Console(stderr=True)
 

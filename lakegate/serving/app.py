@@ -1,64 +1,178 @@
-"""A minimal scoring app with the routes and answers of MLflow's scoring server (no auth, no traffic split)."""
+"""The serving worker: a plain ASGI app (no framework on the hot path) run by uvicorn.
+
+Routes (every one needs a bearer token; `invoke` for scoring and health, `admin` for management):
+- `POST /serving-endpoints/<name>/invocations` (Databricks) and `POST /invocations` (MLflow; the
+  server's default endpoint): MLflow's scoring protocol, bodies and errors as `mlflow models serve`.
+- `GET /ping`, `/health`, `/version`, `/metrics` (Prometheus text).
+- `/api/2.0/serving-endpoints[...]`: the admin API, in Databricks' shapes (lakegate/serving/admin.py).
+Scoring answers name the served entity and model version in headers; each is logged to the
+inference table off the request path.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Awaitable, Callable
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from lakegate.serving.auth import Tokens
+from lakegate.serving.metrics import ServingMetrics
+from lakegate.serving.models import Answer
+from lakegate.serving.protocol import JSON, TEXT
+from lakegate.serving.routing import RoutingTable
 
-from lakegate.serving.protocol import (
-    JSON,
-    ScoringError,
-    error_body,
-    format_predictions,
-    parse_request,
-    predict,
-)
+_logger = logging.getLogger(__name__)
 
+SERVED_ENTITY_HEADER = b"x-lakegate-served-entity"
+MODEL_VERSION_HEADER = b"x-lakegate-model-version"
+REQUEST_ID_HEADER = b"x-request-id"
+INVOCATIONS_PREFIX = "/serving-endpoints/"
+ADMIN_PREFIX = "/api/2.0/serving-endpoints"
 
-def _invoke(model, body: bytes, content_type: str | None) -> tuple[int, bytes, str]:
-    try:
-        parsed = parse_request(body, content_type, model.metadata.get_input_schema(), metadata=model.metadata)
-        return 200, format_predictions(predict(model, parsed), unwrapped=parsed.unwrapped), JSON
-    except ScoringError as err:
-        return err.status, error_body(err), err.media_type
+Send = Callable[[dict], Awaitable[None]]
 
 
-def scoring_app(model) -> FastAPI:
-    """``POST /invocations``, ``GET /ping``, ``GET /health``, ``GET /version`` for a pyfunc model (or its URI)."""
-    import mlflow.pyfunc
-    from mlflow.environment_variables import MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
-    from mlflow.version import VERSION
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    media_type: str = JSON
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
-    if isinstance(model, str):
-        model = mlflow.pyfunc.load_model(model)
-    timeout = MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.get()
-    app = FastAPI()
 
-    @app.middleware("http")
-    async def timeout_middleware(request: Request, call_next):
-        try:
-            return await asyncio.wait_for(call_next(request), timeout=timeout)
-        except (asyncio.TimeoutError, TimeoutError):
-            return Response(content="Request processing time exceeded limit", status_code=504, media_type=JSON)
+class ServingApp:
+    def __init__(self, routing: RoutingTable, tokens: Tokens, metrics: ServingMetrics, inference_log, admin,
+                 default_endpoint: str | None, mlflow_version: str, on_shutdown: Callable[[], None] | None = None):
+        self.routing = routing
+        self.tokens = tokens
+        self.metrics = metrics
+        self.inference_log = inference_log
+        self.admin = admin
+        self.default_endpoint = default_endpoint
+        self.mlflow_version = mlflow_version.encode()
+        self.on_shutdown = on_shutdown
+        self._watcher: asyncio.Task | None = None
 
-    async def ping():
-        return Response(content="\n", status_code=200 if model is not None else 404, media_type=JSON)
+    async def __call__(self, scope, receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return
+        reply = await self._handle(scope, receive)
+        headers = [(b"content-type", reply.media_type.encode()), (b"content-length", str(len(reply.body)).encode()),
+                   *reply.headers]
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply.body})
 
-    app.get("/ping")(ping)
-    app.get("/health")(ping)
+    async def _lifespan(self, receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._watcher = asyncio.get_running_loop().create_task(self.routing.watch())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._watcher:
+                    self._watcher.cancel()
+                if self.on_shutdown:
+                    self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
-    @app.get("/version")
-    async def version():
-        return Response(content=VERSION, status_code=200, media_type=JSON)
+    async def _handle(self, scope, receive) -> Reply:
+        path, method = scope["path"], scope["method"]
+        scopes = self.tokens.scopes(_header(scope, b"authorization"))
+        if path.startswith(ADMIN_PREFIX):
+            if "admin" not in scopes:
+                return self._refused("admin", scopes)
+            body = await _body(receive)
+            return await asyncio.to_thread(self.admin.handle, method, path[len(ADMIN_PREFIX):], body, scope)
+        if "invoke" not in scopes:
+            return self._refused("invoke", scopes)
+        if path == "/invocations" or (path.startswith(INVOCATIONS_PREFIX) and path.endswith("/invocations")):
+            if method != "POST":
+                return _error(405, "BAD_REQUEST", f"{method} is not allowed on {path}; use POST")
+            name = self.default_endpoint if path == "/invocations" else path[len(INVOCATIONS_PREFIX):-len("/invocations")]
+            return await self._invoke(name, scope, await _body(receive))
+        if method == "GET" and path in ("/ping", "/health"):
+            return Reply(200 if self.routing.routes else 404, b"\n")
+        if method == "GET" and path == "/version":
+            return Reply(200, self.mlflow_version)
+        if method == "GET" and path == "/metrics":
+            return Reply(200, await asyncio.to_thread(self.metrics.exposition), "text/plain; version=0.0.4; charset=utf-8")
+        return _error(404, "ENDPOINT_NOT_FOUND", f"no route {method} {path}")
 
-    @app.post("/invocations")
-    async def invocations(request: Request):
-        body = await request.body()
-        status, content, media_type = await asyncio.to_thread(
-            _invoke, model, body, request.headers.get("content-type")
-        )
-        return Response(content=content, status_code=status, media_type=media_type)
+    def _refused(self, needed: str, granted: frozenset[str]) -> Reply:
+        self.metrics.auth_failures.labels(needed).inc()
+        if granted:
+            return _error(403, "PERMISSION_DENIED", f"this token does not grant the {needed} scope")
+        return _error(401, "UNAUTHENTICATED", f"a bearer token with the {needed} scope is required "
+                                              "(Authorization: Bearer <token>)", (b"www-authenticate", b"Bearer"))
 
-    return app
+    async def _invoke(self, name: str | None, scope, body: bytes) -> Reply:
+        routes = self.routing.routes.get(name) if name else None
+        if routes is None:
+            return _error(404, "RESOURCE_DOES_NOT_EXIST", self._no_endpoint_message(name))
+        started = time.perf_counter()
+        request_time = dt.datetime.now(dt.timezone.utc)
+        model = routes.pick()
+        content_type = _header(scope, b"content-type")
+        if model.scorer is None:  # MLflow's pyfunc path can take tens of ms: keep the loop free
+            answer = await asyncio.to_thread(model.answer, body, content_type and content_type.decode("latin-1"))
+        else:
+            answer = model.answer(body, content_type and content_type.decode("latin-1"))
+        latency = time.perf_counter() - started
+        request_id = uuid.uuid4().hex
+        self.metrics.observe(name, model.entity.name, answer.status, latency, answer.n_rows)
+        self._log(request_id, request_time, name, model, answer, latency)
+        return Reply(answer.status, answer.body, answer.media_type, (
+            (REQUEST_ID_HEADER, request_id.encode()),
+            (SERVED_ENTITY_HEADER, model.entity.name.encode()),
+            (MODEL_VERSION_HEADER, model.version_label.encode()),
+        ))
+
+    def _no_endpoint_message(self, name: str | None) -> str:
+        known = ", ".join(sorted(self.routing.routes)) or "none"
+        if name is None:
+            return ("POST /invocations needs a default endpoint: this server serves several (or none); start it with "
+                    f"--endpoint NAME or call /serving-endpoints/<name>/invocations. Endpoints: {known}")
+        return f"no serving endpoint {name!r} is ready on this server; endpoints: {known}"
+
+    def _log(self, request_id: str, when: dt.datetime, endpoint: str, model, answer: Answer, latency: float) -> None:
+        from lakegate.serving.inference_log import InferenceRecord
+
+        self.inference_log.log(InferenceRecord(
+            request_id=request_id, timestamp=when, endpoint=endpoint, served_entity=model.entity.name,
+            model_name=model.entity.entity_name, model_version=model.entity.entity_version,
+            status_code=answer.status, error_code=answer.error_code, latency_ms=latency * 1000.0,
+            n_rows=answer.n_rows, features=answer.features,
+            response=answer.body.decode("utf-8", "replace"), scores=answer.scores, record_keys=answer.record_keys,
+        ))
+
+
+def _header(scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _error(status: int, code: str, message: str, *headers: tuple[bytes, bytes]) -> Reply:
+    return Reply(status, json.dumps({"error_code": code, "message": message}).encode(), JSON, tuple(headers))
+
+
+def text_reply(status: int, text: str) -> Reply:
+    return Reply(status, text.encode(), TEXT)

@@ -1,0 +1,149 @@
+"""A served model: one registered model version, loaded once per worker, and how it answers a request.
+
+Two ways to answer, with the same request and response bodies:
+- a model Lakegate trained for a use case: the caller sends keys and raw fields; an enricher adds the
+  online features; the model's own sklearn pipeline is compiled into a fast scorer (verified
+  against its predict_proba when loaded) so a single row costs well under a millisecond;
+- any other MLflow model: MLflow's pyfunc predict, exactly as `mlflow models serve` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from lakegate.registry import Registry, Tags
+from lakegate.serving.endpoints import ServedEntity
+from lakegate.serving.protocol import JSON, ScoringError, error_body, format_predictions, parse_request, predict
+
+_logger = logging.getLogger(__name__)
+
+# (use case name or None) -> request enricher or None; wired by the server (lakegate knows no asset).
+EnricherFactory = Callable[[str | None], Any]
+
+
+@dataclass
+class Answer:
+    """What a scoring call produced: the HTTP answer and what the inference table keeps."""
+
+    status: int
+    body: bytes
+    media_type: str
+    error_code: str | None = None
+    n_rows: int = 0
+    features: str | None = None  # model input as {"columns", "data"} JSON, no identifiers
+    scores: list[float] | None = None
+    record_keys: list[str] | None = None
+
+
+class ServedModel:
+    def __init__(self, entity: ServedEntity, pyfunc, enricher=None, scorer=None, scorer_note: str = ""):
+        self.entity = entity
+        self.pyfunc = pyfunc
+        self.enricher = enricher
+        self.scorer = scorer
+        self.scorer_note = scorer_note
+        self.schema = pyfunc.metadata.get_input_schema()
+        self.model_columns = self.schema.input_names() if self.schema is not None else None
+        raw = _raw_model(pyfunc)
+        self._proba = getattr(raw, "predict_proba", None)
+
+    @property
+    def version_label(self) -> str:
+        return f"{self.entity.entity_name}/{self.entity.entity_version}"
+
+    def answer(self, body: bytes, content_type: str | None) -> Answer:
+        try:
+            # An enriched endpoint's callers send keys, not the model's columns: parse without its schema.
+            parsed = parse_request(body, content_type, None if self.enricher else self.schema,
+                                   metadata=self.pyfunc.metadata)
+            if self.enricher is not None and isinstance(parsed.data, pd.DataFrame):
+                return self._answer_enriched(parsed)
+            predictions = predict(self.pyfunc, parsed)
+            return Answer(200, format_predictions(predictions, unwrapped=parsed.unwrapped), JSON,
+                          n_rows=_rows(parsed.data), scores=self._scores(parsed.data))
+        except ScoringError as err:
+            return Answer(err.status, error_body(err), err.media_type, error_code=err.error_code)
+
+    def _answer_enriched(self, parsed) -> Answer:
+        from mlflow.exceptions import MlflowException
+
+        frame = parsed.data
+        try:
+            columns = self.enricher.model_input(frame)
+        except ValueError as exc:  # the enricher's RequestError: a bad request, as MLflow answers one
+            raise ScoringError.from_mlflow(MlflowException.invalid_parameter_value(str(exc))) from None
+        if self.scorer is not None:
+            scores = self.scorer.predict_proba(columns)
+            flags = self.scorer.flags(scores)
+        else:
+            model_frame = pd.DataFrame({c: columns[c] for c in self.model_columns})
+            flags = predict(self.pyfunc, type(parsed)(model_frame, parsed.params))
+            scores = self._scores(model_frame)
+        return Answer(200, format_predictions(flags), JSON, n_rows=len(frame), features=_features_json(columns),
+                      scores=None if scores is None else [float(s) for s in scores],
+                      record_keys=self.enricher.record_keys(frame))
+
+    def _scores(self, data) -> list[float] | None:
+        """Positive-class probabilities for the inference table, when the model has them."""
+        if self._proba is None or not isinstance(data, pd.DataFrame):
+            return None
+        try:
+            return [float(p) for p in np.asarray(self._proba(data))[:, 1]]
+        except Exception:  # noqa: BLE001 - monitoring data only; the answer has been given
+            return None
+
+
+def load_served_model(entity: ServedEntity, registry: Registry, enricher_factory: EnricherFactory | None = None) -> ServedModel:
+    """Load a registered version, find its use case (a version tag), compile its fast scorer if it can."""
+    import mlflow.pyfunc
+
+    with registry.activate():
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{entity.entity_name}/{entity.entity_version}")
+    version = registry.model_version(entity.entity_name, entity.entity_version)
+    use_case = (version.tags or {}).get(Tags.USE_CASE)
+    enricher = enricher_factory(use_case) if enricher_factory else None
+    scorer, note = None, "pyfunc"
+    if enricher is not None:
+        scorer, note = _compile(pyfunc)
+    _logger.info("loaded %s/%s (use case %s, scorer: %s)", entity.entity_name, entity.entity_version, use_case, note)
+    return ServedModel(entity, pyfunc, enricher=enricher, scorer=scorer, scorer_note=note)
+
+
+def _compile(pyfunc):
+    from lakegate.serving.fast_scorer import UnsupportedModel, compile_scorer
+
+    try:
+        probe = pyfunc.input_example if isinstance(getattr(pyfunc, "input_example", None), pd.DataFrame) else None
+        return compile_scorer(_raw_model(pyfunc), probe=probe), "compiled"
+    except UnsupportedModel as exc:
+        return None, f"pyfunc ({exc})"
+
+
+def _raw_model(pyfunc):
+    try:
+        return pyfunc.get_raw_model()
+    except Exception:  # noqa: BLE001 - not every flavor has one
+        return None
+
+
+def _rows(data) -> int:
+    return len(data) if hasattr(data, "__len__") else 1
+
+
+def _features_json(columns: dict[str, np.ndarray]) -> str:
+    names = list(columns)
+    rows = zip(*(columns[n].tolist() for n in names))
+    return json.dumps({"columns": names, "data": [[_plain(v) for v in row] for row in rows]}, default=str)
+
+
+def _plain(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

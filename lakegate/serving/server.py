@@ -1,0 +1,136 @@
+"""`lakegate serve`: the embedded serving runtime.
+
+A supervisor process runs uvicorn with N worker processes on one listening socket (127.0.0.1 by
+default). Each worker loads every configured model version before it accepts a request and then
+follows the control file. The supervisor drains the workers' inference-log spool into Delta every
+second; on SIGTERM uvicorn stops the workers (each finishes its requests and writes its last spool
+file), then the supervisor drains once more, so every answered request reaches the table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+# Two OpenMP threads per worker make sklearn 10-18x slower on small machines (measured); one worker
+# per core instead. Set before numpy/sklearn are imported in a worker.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from lakegate.environment import current_environment, lakegate_home  # noqa: E402
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT_ENV = "LAKEGATE_SERVE_DEFAULT_ENDPOINT"
+DRAIN_SECONDS = 1.0
+
+
+def spool_dir(home: Path) -> Path:
+    return home / "serving" / "inference_spool"
+
+
+def create_app():
+    """uvicorn's app factory, called once in each worker process."""
+    from mlflow.version import VERSION
+
+    from lakegate.registry import Registry
+    from lakegate.serving.admin import AdminApi
+    from lakegate.serving.app import ServingApp
+    from lakegate.serving.auth import resolve_tokens
+    from lakegate.serving.control import LocalEndpoints
+    from lakegate.serving.inference_log import InferenceLogger
+    from lakegate.serving.metrics import ServingMetrics
+    from lakegate.serving.models import load_served_model
+    from lakegate.serving.routing import RoutingTable
+
+    env = current_environment()
+    home = lakegate_home()
+    registry = Registry.from_env(home=home)
+    enricher_factory = _enricher_factory(home)
+    metrics = ServingMetrics()
+    routing = RoutingTable(home, lambda entity: load_served_model(entity, registry, enricher_factory),
+                           on_apply=lambda table: metrics.configured(
+                               table.generation, {n: r.shares() for n, r in table.routes.items()}))
+    routing.sync_load()
+    inference_log = InferenceLogger(spool_dir(home))
+
+    def shutdown() -> None:
+        inference_log.close()  # the last spool file, before the supervisor's final drain
+        routing.remove_status()
+
+    return ServingApp(routing, resolve_tokens(env.serving, home), metrics, inference_log,
+                      AdminApi(home, LocalEndpoints(home, registry=registry)),
+                      default_endpoint=os.environ.get(DEFAULT_ENDPOINT_ENV) or _only_endpoint(routing),
+                      mlflow_version=VERSION, on_shutdown=shutdown)
+
+
+def _only_endpoint(routing) -> str | None:
+    names = list(routing.store.read()[1])
+    return names[0] if len(names) == 1 else None
+
+
+def _enricher_factory(home: Path):
+    """Models Lakegate trained get their online features; the composition of lakegate and ml_assets."""
+    from lakegate.pii import resolve_hmac_key
+    from ml_assets.features.serving import enricher_for
+
+    env = current_environment()
+    key: list[bytes] = []
+
+    def factory(use_case: str | None):
+        if not key:
+            key.append(resolve_hmac_key(env.pii, home))
+        return enricher_for(use_case, home, key[0])
+
+    return factory
+
+
+@dataclass
+class ServeOptions:
+    host: str
+    port: int
+    workers: int
+    default_endpoint: str | None = None
+    log_level: str = "warning"
+
+
+def serve(options: ServeOptions) -> dict[str, int]:
+    """Run until SIGINT/SIGTERM; returns the inference-log rows drained per endpoint at the end."""
+    import uvicorn
+
+    from lakegate.lake import Lake
+    from lakegate.serving.auth import resolve_tokens
+    from lakegate.serving.inference_log import drain_spool
+    from lakegate.serving.metrics import prepare_multiprocess_dir
+
+    env = current_environment()
+    home = lakegate_home()
+    resolve_tokens(env.serving, home)  # fail before starting workers, with the message for the user
+    prepare_multiprocess_dir(home / "serving" / "prometheus")
+    if options.default_endpoint:
+        os.environ[DEFAULT_ENDPOINT_ENV] = options.default_endpoint
+    lake = Lake(home / "lake")
+    stop = threading.Event()
+    drainer = threading.Thread(target=_drain_until, args=(stop, lake, home, env.catalog), daemon=True,
+                               name="inference-log-drain")
+    drainer.start()
+    try:
+        uvicorn.run("lakegate.serving.server:create_app", factory=True, host=options.host, port=options.port,
+                    workers=options.workers, loop="uvloop", http="httptools", access_log=False,
+                    log_level=options.log_level, timeout_graceful_shutdown=10)
+    finally:
+        stop.set()
+        drainer.join()
+    return drain_spool(lake, spool_dir(home), env.catalog)
+
+
+def _drain_until(stop: threading.Event, lake, home: Path, catalog: str) -> None:
+    from lakegate.serving.inference_log import drain_spool
+
+    while not stop.wait(DRAIN_SECONDS):
+        try:
+            drain_spool(lake, spool_dir(home), catalog)
+        except Exception:  # noqa: BLE001 - the spool keeps the rows; the next drain retries
+            _logger.exception("inference-log drain failed; will retry")

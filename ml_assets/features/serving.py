@@ -1,0 +1,87 @@
+"""Features for a scoring request: the caller sends entity keys and raw claim fields; the online
+store supplies every feature view's latest values, so the model sees the columns it was trained on.
+
+A raw identifier (member_id) is pseudonymized with the same keyed HMAC silver uses, then dropped:
+it never reaches the model input, and so never the inference table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lakegate.pii import hmac_sha256_text
+from ml_assets.features.definitions import FEATURE_VIEWS
+from ml_assets.features.online import OnlineStore, online_store_path
+from ml_assets.spec import UseCase
+from ml_assets.usecases import USE_CASES
+
+
+class RequestError(ValueError):
+    """The request lacks what the model needs; the message is for the caller."""
+
+
+@dataclass
+class RequestEnricher:
+    use_case: UseCase
+    store: OnlineStore
+    pii_key: bytes
+
+    def __post_init__(self):
+        self.views = [FEATURE_VIEWS[name] for name in self.use_case.feature_views]
+        self.text_features = {f.name for v in self.views for f in v.features if f.dtype == "string"}
+        self.feature_names = [name for v in self.views for name in v.feature_names]
+        self.raw_for = dict(self.use_case.entity_rows.pseudonymized_keys)  # member_token -> member_id
+        self.record_key = self.use_case.entity_rows.key
+
+    def accepted_keys(self) -> dict[str, tuple[str, ...]]:
+        """Per entity column, the request columns that may carry it (the pseudonym or the raw id)."""
+        return {e: tuple(c for c in (e, self.raw_for.get(e)) if c) for e in self.use_case.entity_rows.entity_columns}
+
+    def model_input(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Columns for the model: the request fields as sent, then each looked-up feature."""
+        self._check_columns(frame)
+        keys = {entity: self._entity_values(frame, entity) for entity in self.use_case.entity_rows.entity_columns}
+        now = dt.datetime.now(dt.timezone.utc).timestamp()
+        found = [self.store.lookup({e: keys[e][i] for e in keys}, now=now) for i in range(len(frame))]
+        columns = {c: frame[c].to_numpy() for c in self.use_case.entity_rows.request_columns}
+        for name in self.feature_names:
+            values = [row[name] for row in found]
+            columns[name] = (np.array(values, dtype=object) if name in self.text_features
+                             else np.array([np.nan if v is None else v for v in values], dtype="float64"))
+        return columns
+
+    def record_keys(self, frame: pd.DataFrame) -> list[str] | None:
+        """The use case's row key (claim_id) when the caller sends it: joins served predictions to outcomes."""
+        if self.record_key not in frame.columns:
+            return None
+        return [None if v is None else str(v) for v in frame[self.record_key].tolist()]
+
+    def _entity_values(self, frame: pd.DataFrame, entity: str) -> list[str | None]:
+        if entity in frame.columns:
+            return [None if v is None else str(v) for v in frame[entity].tolist()]
+        raw = self.raw_for[entity]
+        return [None if v is None or v != v else hmac_sha256_text(str(v), self.pii_key) for v in frame[raw].tolist()]
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        present = set(frame.columns)
+        missing = [c for c in self.use_case.entity_rows.request_columns if c not in present]
+        missing += [" or ".join(options) for options in self.accepted_keys().values() if not present.intersection(options)]
+        if missing:
+            raise RequestError(f"Model is missing inputs {missing}. The endpoint looks up "
+                               f"{len(self.feature_names)} features from the online store by "
+                               f"{' and '.join(self.use_case.entity_rows.entity_columns)}; send the request fields "
+                               f"{list(self.use_case.entity_rows.request_columns)} and the keys.")
+
+
+def enricher_for(use_case_name: str | None, home: Path, pii_key: bytes) -> RequestEnricher | None:
+    """The enricher for a model trained by Lakegate for `use_case_name`; None for any other model."""
+    use_case = USE_CASES.get(use_case_name or "")
+    if use_case is None:
+        return None
+    views = [FEATURE_VIEWS[name] for name in use_case.feature_views]
+    return RequestEnricher(use_case, OnlineStore(online_store_path(home), views), pii_key)
