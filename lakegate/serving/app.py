@@ -104,7 +104,7 @@ class ServingApp:
             return Reply(200, self.mlflow_version)
         if method == "GET" and path == "/metrics":
             return Reply(200, await asyncio.to_thread(self.metrics.exposition), "text/plain; version=0.0.4; charset=utf-8")
-        return _error(404, "ENDPOINT_NOT_FOUND", f"no route {method} {path}")
+        return Reply(404, b'{"detail":"Not Found"}')  # what MLflow's scoring server (FastAPI) answers
 
     def _refused(self, needed: str, granted: frozenset[str]) -> Reply:
         self.metrics.auth_failures.labels(needed).inc()

@@ -54,7 +54,7 @@ def create_app():
                            on_apply=lambda table: metrics.configured(
                                table.generation, {n: r.shares() for n, r in table.routes.items()}))
     routing.sync_load()
-    inference_log = InferenceLogger(spool_dir(home))
+    inference_log = InferenceLogs(spool_dir(home), InferenceLogger)
 
     def shutdown() -> None:
         inference_log.close()  # the last spool file, before the supervisor's final drain
@@ -64,6 +64,23 @@ def create_app():
                       AdminApi(home, LocalEndpoints(home, registry=registry)),
                       default_endpoint=os.environ.get(DEFAULT_ENDPOINT_ENV) or _only_endpoint(routing),
                       mlflow_version=VERSION, on_shutdown=shutdown)
+
+
+class InferenceLogs:
+    """One spooling logger per endpoint, made on the endpoint's first request."""
+
+    def __init__(self, directory: Path, make):
+        self.directory, self.make, self.loggers = directory, make, {}
+
+    def log(self, record) -> None:
+        logger = self.loggers.get(record.endpoint)
+        if logger is None:
+            logger = self.loggers[record.endpoint] = self.make(self.directory, record.endpoint)
+        logger.log(record)
+
+    def close(self) -> None:
+        for logger in list(self.loggers.values()):
+            logger.close()
 
 
 def _only_endpoint(routing) -> str | None:

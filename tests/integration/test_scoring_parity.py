@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +21,8 @@ pytestmark = pytest.mark.integration
 
 HOST = "127.0.0.1"
 TIMEOUT = 10
+MODEL_NAME = "dev.tests.parity_model"
+ENDPOINT = "parity"
 COLUMNS = ["amount", "ratio", "visits"]
 
 SPLIT = {"columns": COLUMNS, "data": [[120.5, 0.2, 3], [10.0, 0.9, 1]]}
@@ -92,6 +93,7 @@ def model_uri(tmp_path_factory):
 
     store = tmp_path_factory.mktemp("tracking") / "mlruns"  # must not exist: FileStore then creates experiment 0
     previous_uri, previous_allow = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_ALLOW_FILE_STORE")
+    previous_env_uri = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # MLflow 3.17 refuses file stores unless told
     mlflow.set_tracking_uri(store.as_uri())
     rng = np.random.default_rng(0)
@@ -111,6 +113,8 @@ def model_uri(tmp_path_factory):
         local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path_factory.mktemp("m")))
     finally:
         mlflow.set_tracking_uri(previous_uri)
+        if previous_env_uri is None:  # set_tracking_uri also writes the variable: leave it as found
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
         if previous_allow is None:
             os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
         else:
@@ -145,22 +149,29 @@ def mlflow_url(model_uri, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lakegate_url(model_uri):
-    import uvicorn
+def lakegate_server(model_uri, tmp_path_factory):
+    """A real `lakegate serve` whose only endpoint serves the same model, registered in its own store."""
+    from lakegate.registry import Registry, embedded_store
+    from lakegate.serving.control import LocalEndpoints
+    from lakegate.serving.endpoints import single_version_config
+    from tests.serving import start_server
 
-    from lakegate.serving.app import scoring_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(scoring_app(model_uri), host=HOST, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://{HOST}:{port}"
+    home = tmp_path_factory.mktemp("lakegate-home")
+    tracking_uri, artifacts = embedded_store(home)
+    registry = Registry(tracking_uri, tracking_uri, artifacts)
+    version = registry.register(model_uri, MODEL_NAME)
+    LocalEndpoints(home, registry=registry).create(ENDPOINT, single_version_config(MODEL_NAME, str(version.version)),
+                                                   actor="tests", reason="parity")
+    server = start_server(home)
     try:
-        _wait_ready(url, 20)
-        yield url
+        yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def lakegate_url(lakegate_server):
+    return lakegate_server.url
 
 
 _FORMATS_SET = re.compile(r"\{'(?:dataframe_records|dataframe_split|instances|inputs)'(?:, '\w+'){3}\}")
@@ -182,17 +193,30 @@ def _answer(resp: requests.Response):
     return resp.status_code, media, body
 
 
-def _post(url: str, content_type: str | None, body: bytes) -> requests.Response:
-    headers = {} if content_type is None else {"Content-Type": content_type}
-    return requests.post(f"{url}/invocations", data=body, headers=headers, timeout=TIMEOUT)
+def _post(url: str, content_type: str | None, body: bytes, path: str = "/invocations") -> requests.Response:
+    from tests.serving import INVOKE_TOKEN
+
+    headers = {"Authorization": f"Bearer {INVOKE_TOKEN}"}  # MLflow ignores it; Lakegate requires it
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return requests.post(f"{url}{path}", data=body, headers=headers, timeout=TIMEOUT)
 
 
+@pytest.mark.parametrize("path", ["/invocations", f"/serving-endpoints/{ENDPOINT}/invocations"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_invocations_parity(case, mlflow_url, lakegate_url):
+def test_invocations_parity(case, path, mlflow_url, lakegate_url):
+    """MLflow's route and Databricks' route on Lakegate answer exactly as `mlflow models serve`."""
     content_type, body = CASES[case]
     expected = _answer(_post(mlflow_url, content_type, body))
-    actual = _answer(_post(lakegate_url, content_type, body))
+    actual = _answer(_post(lakegate_url, content_type, body, path))
     assert actual == expected
+
+
+def test_answers_name_the_served_version(lakegate_url):
+    response = _post(lakegate_url, *CASES["dataframe_split"])
+    assert response.headers["x-lakegate-served-entity"] == "parity_model-1"
+    assert response.headers["x-lakegate-model-version"] == f"{MODEL_NAME}/1"
+    assert len(response.headers["x-request-id"]) == 32
 
 
 def test_answers_are_what_the_issue_expects(mlflow_url):
@@ -218,8 +242,10 @@ def test_answers_are_what_the_issue_expects(mlflow_url):
 
 @pytest.mark.parametrize("path", ["/ping", "/health", "/version", "/nope"])
 def test_get_routes_parity(path, mlflow_url, lakegate_url):
+    from tests.serving import INVOKE_TOKEN
+
     expected = requests.get(mlflow_url + path, timeout=TIMEOUT)
-    actual = requests.get(lakegate_url + path, timeout=TIMEOUT)
+    actual = requests.get(lakegate_url + path, headers={"Authorization": f"Bearer {INVOKE_TOKEN}"}, timeout=TIMEOUT)
     assert (actual.status_code, actual.headers.get("content-type"), actual.text) == (
         expected.status_code, expected.headers.get("content-type"), expected.text)
 
