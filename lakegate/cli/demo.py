@@ -5,7 +5,9 @@
    when all pass, the candidate is copied to the test catalog;
 3. the demo approvers sign: a change ticket is opened and approved, model risk and compliance sign
    with their Ed25519 keys (generated under $LAKEGATE_HOME/governance, never committed);
-4. the release candidate's approval gate decides, and prod takes the version as champion.
+4. the release candidate's approval gate decides, and prod takes the version as champion;
+5. the release manager signs the deployment; the champion goes to the `claims-triage` endpoint (a
+   canary against the incumbent when there is one) and a claim is scored through `lakegate serve`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ DEMO_TRAINER = "ana.trainer"
 DEMO_APPROVERS = (("mo.risk", "model_risk"), ("cy.compliance", "compliance"))
 CHANGE_APPROVER = "rel.manager"
 BUILD = "not group:promotion or key:ml/claims_triage_test_model"
-RELEASE = "key:ml/claims_triage_release_candidate+"
+RELEASE = "key:ml/claims_triage_release_candidate+ and not group:deployment"
 
 
 def demo_command(
@@ -68,6 +70,12 @@ def demo_command(
         console.print(f"[red]release failed[/]: {released.failure}")
         raise typer.Exit(1)
     print_champion()
+
+    from lakegate.cli.demo_serving import deploy_and_serve
+
+    if not deploy_and_serve(home):
+        console.print("[red]deployment did not complete[/]: the endpoint keeps its previous version")
+        raise typer.Exit(1)
 
 
 def sign_demo_approvals(home: Path) -> tuple[str, str]:

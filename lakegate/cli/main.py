@@ -53,3 +53,7 @@ def main() -> None:
             sys.exit(exc.exit_code)
         raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""What a canary step reads: the endpoint's inference-table rows since the step began, and the
+claim outcomes that have arrived (labels for precision and recall)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from lakegate.lake import Lake
+from lakegate.serving.inference_log import inference_table_name
+from ml_assets.usecases import CLAIMS_TRIAGE
+
+
+def inference_observer(lake: Lake, catalog: str, endpoint: str):
+    """observe(canary, incumbent, since) → rows of both served entities logged at or after `since`
+    (epoch seconds). None until the table exists (the first drain creates it)."""
+    table = inference_table_name(catalog, endpoint)
+
+    def observe(canary: str, incumbent: str, since: float) -> pa.Table | None:
+        if not lake.exists(table):
+            return None
+        start = pa.scalar(dt.datetime.fromtimestamp(since, dt.timezone.utc), pa.timestamp("us", tz="UTC"))
+        wanted = (ds.field("timestamp") >= start) & ds.field("served_entity").isin([canary, incumbent])
+        return lake.table(table).to_pyarrow_dataset().to_table(filter=wanted)
+
+    return observe
+
+
+def outcomes_reader(lake: Lake, catalog: str):
+    """The label table as pandas (key, label, available-at), or None before it exists."""
+    label = CLAIMS_TRIAGE.label
+    name = f"{catalog}.{label.table}"
+
+    def outcomes() -> pd.DataFrame | None:
+        if not lake.exists(name):
+            return None
+        return lake.read_arrow(name, columns=[label.key, label.column, label.available_at]).to_pandas()
+
+    return outcomes
