@@ -1,0 +1,246 @@
+"""The inference table on real Delta: spooled off the request path, drained exactly once, nothing lost on SIGTERM."""
+
+import datetime as dt
+import json
+import logging
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from lakegate.lake import Lake
+from lakegate.lineage import FILES_KEY
+from lakegate.serving import inference_log
+from lakegate.serving.inference_log import (
+    INFERENCE_LOG_SCHEMA,
+    InferenceLogger,
+    InferenceRecord,
+    drain_spool,
+    inference_table_name,
+    spool_files,
+)
+
+pytestmark = pytest.mark.integration
+
+ENDPOINT = "claims-triage"
+TABLE = "dev.serving.claims_triage_inference_log"
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def record(request_id: str, **overrides) -> InferenceRecord:
+    values = dict(
+        request_id=request_id,
+        timestamp=dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone.utc),
+        endpoint=ENDPOINT,
+        served_entity="triage-champion",
+        model_name="dev.claims.triage_model",
+        model_version="3",
+        status_code=200,
+        latency_ms=4.5,
+        n_rows=1,
+        features=json.dumps({"columns": ["amount"], "data": [[120.0]]}),
+        response='{"predictions": [0.8]}',
+        scores=[0.8],
+        record_keys=["C1"],
+    )
+    return InferenceRecord(**{**values, **overrides})
+
+
+@pytest.fixture
+def lake(home):
+    return Lake(home / "lake")
+
+
+@pytest.fixture
+def spool(home):
+    return home / "serving" / "spool"
+
+
+def request_ids(lake: Lake) -> list[str]:
+    return lake.read_arrow(TABLE, columns=["request_id"])["request_id"].to_pylist()
+
+
+def appends(lake: Lake) -> list[dict]:
+    return [c for c in lake.history(TABLE) if FILES_KEY in c]
+
+
+def test_records_from_many_threads_land_exactly_once(lake, spool):
+    logger = InferenceLogger(spool, ENDPOINT, flush_interval=0.02, max_batch=50)
+
+    def worker(t):
+        for i in range(400):
+            logger.log(record(f"t{t}-{i}"))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    first = drain_spool(lake, spool, "dev")  # while the threads still log: takes only complete files
+    for t in threads:
+        t.join()
+    logger.close()
+    logger.close()  # idempotent
+    second = drain_spool(lake, spool, "dev")
+    ids = request_ids(lake)
+    assert len(ids) == 3200 and set(ids) == {f"t{t}-{i}" for t in range(8) for i in range(400)}
+    assert first.get(ENDPOINT, 0) + second[ENDPOINT] == 3200
+    assert spool_files(spool / ENDPOINT) == []
+    assert drain_spool(lake, spool, "dev") == {ENDPOINT: 0}
+
+
+def test_a_drain_that_dies_after_its_commit_does_not_append_twice(lake, spool, monkeypatch):
+    with_logger(spool, [record(f"a{i}") for i in range(10)])
+
+    def dies(self, missing_ok=False):
+        raise OSError("killed before the deletes")
+
+    with monkeypatch.context() as m:
+        m.setattr(pathlib.Path, "unlink", dies)
+        with pytest.raises(OSError, match="killed"):
+            drain_spool(lake, spool, "dev")
+    assert len(spool_files(spool / ENDPOINT)) == 1 and len(request_ids(lake)) == 10  # committed, not deleted
+
+    with_logger(spool, [record(f"b{i}") for i in range(5)])
+    assert drain_spool(lake, spool, "dev") == {ENDPOINT: 5}
+    ids = request_ids(lake)
+    assert sorted(ids) == sorted([f"a{i}" for i in range(10)] + [f"b{i}" for i in range(5)])
+    assert spool_files(spool / ENDPOINT) == []
+    assert len(appends(lake)) == 2
+
+
+def test_two_drainers_at_once_append_each_file_once(lake, spool):
+    for batch in range(20):
+        with_logger(spool, [record(f"d{batch}-{i}") for i in range(5)])
+    start = threading.Barrier(2)
+    results = []
+
+    def drainer():
+        start.wait()
+        results.append(drain_spool(Lake(lake.root), spool, "dev")[ENDPOINT])
+
+    threads = [threading.Thread(target=drainer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 100] and len(request_ids(lake)) == 100
+
+
+def test_half_written_and_unreadable_files(lake, spool):
+    with_logger(spool, [record("r1"), record("r2")])
+    folder = spool / ENDPOINT
+    half = folder / ".4242-000000000007-0123456789abcdef0123456789abcdef.jsonl.tmp"
+    half.write_text(inference_log.to_json_line(record("half"))[:40])
+    broken = folder / "4242-000000000008-0123456789abcdef0123456789abcdef.jsonl"
+    broken.write_text("{not json\n")
+
+    assert drain_spool(lake, spool, "dev") == {ENDPOINT: 2}
+    assert sorted(request_ids(lake)) == ["r1", "r2"]
+    assert half.exists()  # a writer may still be on it: neither read nor deleted
+    assert not broken.exists() and (folder / "unreadable" / broken.name).exists()
+
+
+def test_sigterm_loses_nothing(lake, spool):
+    n = 2000
+    child = textwrap.dedent(
+        f"""
+        import datetime as dt, signal, sys, time
+        from lakegate.serving.inference_log import InferenceLogger, InferenceRecord
+
+        logger = InferenceLogger(sys.argv[1], {ENDPOINT!r}, flush_interval=3600, max_batch=10**9)
+
+        def on_sigterm(signum, frame):  # as the server does
+            logger.close()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        now = dt.datetime.now(dt.timezone.utc)
+        for i in range({n}):
+            logger.log(InferenceRecord(request_id=f"s{{i}}", timestamp=now, endpoint={ENDPOINT!r},
+                served_entity=None, model_name=None, model_version=None, status_code=200,
+                latency_ms=1.0, n_rows=1))
+        print("logged", flush=True)
+        time.sleep(60)
+        """
+    )
+    with subprocess.Popen([sys.executable, "-c", child, str(spool)], cwd=REPO, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout.readline().strip() == "logged"
+            assert spool_files(spool / ENDPOINT) == []  # all still in memory: only close() can save them
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+        finally:
+            proc.kill()
+    assert drain_spool(lake, spool, "dev") == {ENDPOINT: n}
+    assert set(request_ids(lake)) == {f"s{i}" for i in range(n)}
+
+
+def test_log_does_not_wait_for_a_failing_disk(lake, spool, monkeypatch, caplog):
+    real_write = inference_log.write_spool_file
+    disk_ok = threading.Event()
+
+    def slow_and_failing(directory, lines, seq):
+        if not disk_ok.is_set():
+            time.sleep(0.2)
+            raise PermissionError(13, "Permission denied", str(directory))
+        return real_write(directory, lines, seq)
+
+    monkeypatch.setattr(inference_log, "write_spool_file", slow_and_failing)
+    logger = InferenceLogger(spool, ENDPOINT, flush_interval=0.01, max_batch=500)
+    records = [record(f"n{i}") for i in range(10_000)]
+    with caplog.at_level(logging.WARNING, logger=inference_log.__name__):
+        started = time.perf_counter()
+        for r in records:
+            logger.log(r)
+        elapsed = time.perf_counter() - started
+        time.sleep(0.3)
+        assert spool_files(spool / ENDPOINT) == []
+        disk_ok.set()
+        logger.close()
+    assert elapsed < 1.0
+    assert "cannot write" in caplog.text and "n1" not in caplog.text  # warned, without record content
+    assert drain_spool(lake, spool, "dev") == {ENDPOINT: 10_000}
+    assert len(set(request_ids(lake))) == 10_000
+
+
+def test_the_table_has_the_inference_log_schema(lake, spool):
+    eastern = dt.timezone(dt.timedelta(hours=-5))
+    late = dt.datetime(2025, 3, 1, 23, 30, 0, 123456, tzinfo=eastern)  # already 2 March in UTC
+    with_logger(spool, [
+        record("full", timestamp=late),
+        record("error", status_code=400, error_code="BAD_REQUEST", features=None, response=None,
+               scores=None, record_keys=None, served_entity=None),
+    ])
+    drain_spool(lake, spool, "dev")
+    table = lake.read_arrow(TABLE).sort_by("request_id")
+    assert [(f.name, f.type, f.nullable) for f in table.schema] == [
+        (f.name, f.type, f.nullable) for f in INFERENCE_LOG_SCHEMA
+    ]
+    rows = table.to_pylist()
+    error, full = rows
+    assert full["timestamp"] == late and full["date"] == dt.date(2025, 3, 2)
+    assert full["scores"] == [0.8] and full["record_keys"] == ["C1"] and full["status_code"] == 200
+    assert json.loads(full["features"]) == {"columns": ["amount"], "data": [[120.0]]}
+    assert error["error_code"] == "BAD_REQUEST" and error["scores"] is None and error["features"] is None
+
+
+def test_table_names():
+    assert inference_table_name("prod", "claims-triage") == "prod.serving.claims_triage_inference_log"
+    for bad in ("Claims", "1st", "claims triage", "claims.triage", ""):
+        with pytest.raises(ValueError, match="endpoint name"):
+            inference_table_name("dev", bad)
+    with pytest.raises(ValueError, match="catalog"):
+        inference_table_name("staging", "claims")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        record("x", timestamp=dt.datetime(2025, 1, 1))
+
+
+def with_logger(spool, records) -> None:
+    logger = InferenceLogger(spool, ENDPOINT)
+    for r in records:
+        logger.log(r)
+    logger.close()
