@@ -170,3 +170,103 @@ def test_request_and_feature_column_lists_agree_with_the_function():
     out = claim_request_features(claims())
     assert set(REQUEST_FEATURES) == set(out.columns)
     assert set(REQUEST_COLUMNS) - set(REQUEST_FEATURES) == {"procedure_code", "diagnosis_code", "service_date", "submission_date"}
+
+
+# the numpy core (claim_request_feature_columns): what the fast scorer calls, inside the model
+
+from ml_assets.features.request import claim_request_feature_columns  # noqa: E402
+
+
+def claim_columns(**overrides) -> dict:
+    """The two claims of `claims()`, as plain lists (a JSON request's columns)."""
+    return {name: values.tolist() for name, values in claims(**overrides).items()}
+
+
+def test_the_core_takes_lists_and_gives_arrays_in_the_wrappers_order():
+    columns = {"member_claims_90d": [3, None], **claim_columns(), "provider_specialty": ["cardiology", None]}
+    out = claim_request_feature_columns(columns)
+    assert list(out) == ["member_claims_90d", "provider_specialty", *REQUEST_FEATURES]
+    assert all(isinstance(v, np.ndarray) and v.shape == (2,) for v in out.values())
+    assert out["amount"].dtype == out["log_amount"].dtype == out["days_to_submit"].dtype == np.float64
+    assert out["procedure_group"].dtype == out["channel"].dtype == object
+    assert out["procedure_group"].tolist() == ["evaluation_management", "radiology"]
+    assert out["days_to_submit"].tolist() == [3.0, 0.0]
+    assert out["provider_specialty"].tolist() == ["cardiology", None]  # text stays objects, not numpy strings
+
+
+def test_the_core_and_the_pandas_wrapper_agree_column_for_column():
+    frame = claims(amount=["12.5", None], procedure_code=[" 27447", 99213], diagnosis_code=["j45", None],
+                   service_date=[dt.date(2024, 1, 1), None], submission_date=pd.to_datetime(["2024-01-31", "2024-02-01"]),
+                   channel=[" EDI ", ""], member_claims_90d=[3.0, np.nan])
+    wrapped = claim_request_features(frame)
+    core = claim_request_feature_columns({name: frame[name].to_numpy() for name in frame.columns})
+    assert list(core) == list(wrapped.columns)
+    for name, values in core.items():
+        pd.testing.assert_series_equal(pd.Series(values, name=name), wrapped[name], check_exact=True)
+
+
+def test_a_pickled_by_value_wrapper_carries_its_core():
+    import cloudpickle
+
+    from ml_assets.features import request
+
+    cloudpickle.register_pickle_by_value(request)
+    try:
+        copied = cloudpickle.loads(cloudpickle.dumps(claim_request_features))
+    finally:
+        cloudpickle.unregister_pickle_by_value(request)
+    assert copied.columns_function is not claim_request_feature_columns
+    assert copied.columns_function(claim_columns())["diagnosis_group"].tolist() == ["E", "J"]
+
+
+@pytest.mark.parametrize(
+    "service,submission,days",
+    [
+        ("2024-01-01", "2024-01-04", 3.0),  # ISO dates, as JSON carries them
+        (" 2024-01-01 ", "20240104", 3.0),
+        ("2024-01-01T18:00:00", "2024-01-02T06:00:00", 0.0),  # half a day: floored
+        ("2024-01-02T06:00:00", "2024-01-01T18:00:00", -1.0),
+        ("2024-01-01T23:00:00-02:00", "2024-01-03T00:00:00Z", 0.0),  # zones: 23 hours apart in UTC
+        (np.datetime64("2024-01-01"), np.datetime64("2024-01-04T12"), 3.0),
+        (pd.Timestamp("2024-01-01", tz="Europe/Paris"), dt.datetime(2024, 1, 3), 2.0),
+        (dt.date(2024, 1, 1), "2024-01-04", 3.0),
+    ],
+)
+def test_the_core_reads_each_kind_of_date_on_its_own(service, submission, days):
+    out = claim_request_feature_columns(claim_columns(service_date=[service, "2024-01-01"], submission_date=[submission, "2024-01-01"]))
+    assert out["days_to_submit"].tolist() == [days, 0.0]
+
+
+@pytest.mark.parametrize("bad", ["2024-13-45", "not a date", "", "01/04/2024", None, np.nan, pd.NaT, 20240104, "3000-01-01"])
+def test_unreadable_non_iso_or_out_of_range_dates_give_no_days(bad):
+    out = claim_request_feature_columns(claim_columns(service_date=[bad, "2024-01-01"]))
+    assert math.isnan(out["days_to_submit"][0]) and out["days_to_submit"][1] == 9.0
+
+
+def test_datetime64_columns_of_any_unit_are_used_as_they_are():
+    service = np.array(["2024-01-01", "NaT"], dtype="datetime64[D]")
+    submission = np.array(["2024-01-04T10", "2024-01-02T00"], dtype="datetime64[h]")
+    out = claim_request_feature_columns(claim_columns(service_date=service, submission_date=submission))
+    assert out["days_to_submit"][0] == 3.0 and math.isnan(out["days_to_submit"][1])
+
+
+def test_a_row_gets_the_same_features_alone_as_in_a_batch():
+    columns = claim_columns(amount=["7", -3.0], service_date=["2024-01-01", "01/02/2024"], channel=[None, "Fax"])
+    batch = claim_request_feature_columns(columns)
+    for i in range(2):
+        alone = claim_request_feature_columns({name: values[i:i + 1] for name, values in columns.items()})
+        for name, values in alone.items():
+            assert pd.Series(values).equals(pd.Series(batch[name][i:i + 1])), name
+
+
+def test_amounts_as_text_read_as_pandas_reads_them():
+    out = claim_request_feature_columns(claim_columns(amount=[" 1e3 ", "1,000"]))
+    assert out["amount"][0] == 1000.0 and math.isnan(out["amount"][1])
+
+
+def test_the_core_refuses_a_missing_request_column_or_uneven_columns():
+    columns = claim_columns()
+    with pytest.raises(KeyError, match="channel"):
+        claim_request_feature_columns({k: v for k, v in columns.items() if k != "channel"})
+    with pytest.raises(ValueError, match="differ in length"):
+        claim_request_feature_columns({**columns, "channel": ["edi"]})
