@@ -25,7 +25,7 @@ from lakegate.environment import lakegate_home
 DEMO_TRAINER = "ana.trainer"
 DEMO_APPROVERS = (("mo.risk", "model_risk"), ("cy.compliance", "compliance"))
 CHANGE_APPROVER = "rel.manager"
-BUILD = "not group:promotion or key:ml/claims_triage_test_model"
+BUILD = "(not group:promotion and not group:deployment) or key:ml/claims_triage_test_model"
 RELEASE = "key:ml/claims_triage_release_candidate+ and not group:deployment"
 
 

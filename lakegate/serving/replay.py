@@ -19,7 +19,10 @@ def landed_claim_requests(landing: Path, limit: int = 5000) -> list[bytes]:
     """Request bodies (dataframe_records, one claim each) from the landed claim files."""
     frames = []
     for path in sorted((landing / "claims").glob("*.csv")):
-        frame = pd.read_csv(path, dtype=str)
+        try:  # landing also holds the demo's malformed files: skip what does not parse
+            frame = pd.read_csv(path, dtype=str, on_bad_lines="skip")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            continue
         if set(REQUEST_FIELDS) <= set(frame.columns):
             frames.append(frame[list(REQUEST_FIELDS)])
         if sum(len(f) for f in frames) >= limit:

@@ -34,6 +34,7 @@ from ml_assets.usecases import CLAIMS_TRIAGE
 
 PSI_BINS = 10  # deciles of the incumbent's scores, the usual PSI binning
 PSI_FLOOR = 1e-4  # an empty bin's share, so a bin one side never fills gives a large but finite PSI
+LATENCY_NOISE_MS = 1.0  # a p99 ratio over a gap this small is scheduling noise on a shared machine, not a slower model
 _NEEDED = ("served_entity", "status_code", "latency_ms", "scores")
 LABEL_COLUMNS = ["request_id", "served_entity", "record_key", "flag", "score", "label"]
 
@@ -53,6 +54,8 @@ class SideStats:
     labelled: int  # served records with an outcome
     precision: float | None  # of the served flags against outcomes; None: not computable
     recall: float | None
+    flagged: int = 0  # labelled records the side flagged (precision's denominator)
+    positives: int = 0  # labelled records that needed review (recall's denominator)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def _judge(c: SideStats, i: SideStats, psi: float | None, limits: HealthLimits) 
         problems.append("latency is missing from the inference log, so it cannot be judged")
     elif c.p99_latency_ms > limits.max_p99_latency_ms:
         problems.append(f"p99 latency {c.p99_latency_ms:.1f} ms is above the maximum {limits.max_p99_latency_ms} ms")
-    if c.p99_latency_ms and i.p99_latency_ms and c.p99_latency_ms / i.p99_latency_ms > limits.max_p99_latency_ratio:
+    if (c.p99_latency_ms and i.p99_latency_ms and c.p99_latency_ms / i.p99_latency_ms > limits.max_p99_latency_ratio
+            and c.p99_latency_ms - i.p99_latency_ms > LATENCY_NOISE_MS):
         problems.append(f"p99 latency {c.p99_latency_ms:.1f} ms is {c.p99_latency_ms / i.p99_latency_ms:.2f} times the "
                         f"incumbent's {i.p99_latency_ms:.1f} ms (maximum {limits.max_p99_latency_ratio})")
     if psi is not None and psi > limits.max_score_psi:
@@ -141,13 +145,28 @@ def _judge(c: SideStats, i: SideStats, psi: float | None, limits: HealthLimits) 
         not_judged.append(f"precision and recall ({c.labelled} and {i.labelled} served records have outcomes; "
                           f"{limits.min_labelled} each are needed)")
     else:
-        for metric, limit in (("precision", limits.max_precision_drop), ("recall", limits.max_recall_drop)):
+        for metric, limit, trials in (("precision", limits.max_precision_drop, c.flagged),
+                                      ("recall", limits.max_recall_drop, c.positives)):
             cv, iv = getattr(c, metric), getattr(i, metric)
             if cv is None or iv is None:
                 not_judged.append(f"{metric} (no flagged records or no positive outcomes on one side)")
+            elif iv - cv > limit and iv - wilson_upper(cv, trials) > limit:
+                problems.append(f"{metric} {cv:.3f} (of {trials}; 95% upper bound {wilson_upper(cv, trials):.3f}) is more "
+                                f"than {limit} below the incumbent's {iv:.3f}")
             elif iv - cv > limit:
-                problems.append(f"{metric} {cv:.3f} is more than {limit} below the incumbent's {iv:.3f}")
+                not_judged.append(f"{metric} {cv:.3f} vs {iv:.3f} (of {trials}: too few to tell the drop from chance)")
     return problems, not_judged
+
+
+def wilson_upper(rate: float, trials: int, z: float = 1.96) -> float:
+    """Upper end of the Wilson score interval (95 % by default) of a proportion seen in `trials`.
+    A canary's precision or recall fails only when even this bound is too far below the incumbent:
+    at 10 % traffic a few dozen labelled claims would otherwise fail good versions by chance."""
+    if trials <= 0:
+        return 1.0
+    centre = rate + z * z / (2 * trials)
+    spread = z * np.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials))
+    return float(min(1.0, (centre + spread) / (1 + z * z / trials)))
 
 
 def population_stability_index(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) -> float:
@@ -237,6 +256,7 @@ def _side(frame: pd.DataFrame, name: str, labels: pd.DataFrame) -> SideStats:
         scores=int(_scores(frame, name).size), labelled=len(mine),
         precision=hits / int(flagged.sum()) if flagged.any() else None,
         recall=hits / int(positive.sum()) if positive.any() else None,
+        flagged=int(flagged.sum()), positives=int(positive.sum()),
     )
 
 

@@ -129,6 +129,19 @@ def test_too_few_outcomes_leave_precision_not_yet_judged():
     assert any("precision and recall" in n for n in health.not_judged)
 
 
+def test_a_drop_within_chance_on_few_outcomes_is_not_a_failure():
+    """60 labelled claims a side: an apparent drop beyond the limit that chance explains is reported, not failed."""
+    canary = inference_rows(CANARY, 300, seed=6, flag_accuracy=0.88)  # nearly as good as the incumbent
+    incumbent = inference_rows(INCUMBENT, 300, seed=106, flag_accuracy=0.9)
+    rows = as_log(canary, incumbent)
+    labels = labels_for(rows, outcomes_of(canary.head(60), incumbent.head(60)))
+    health = canary_health(rows, CANARY, INCUMBENT, STEP, labels)
+    drops = {m: getattr(health.incumbent, m) - getattr(health.canary, m) for m in ("precision", "recall")}
+    assert max(drops.values()) > 0.1, drops  # the point estimates alone would fail it
+    assert not [p for p in health.problems if p.startswith(("precision", "recall"))], health.problems
+    assert any("too few to tell" in n for n in health.not_judged), health.not_judged
+
+
 def test_too_few_rows_is_not_enough_data():
     health = judge(inference_rows(CANARY, 150, seed=1, server_errors=0.5), inference_rows(INCUMBENT, 300, seed=2))
     assert not health.enough_data and not health.healthy
