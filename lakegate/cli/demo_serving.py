@@ -76,11 +76,26 @@ def sign_deployment_approval(home: Path) -> None:
 
 
 def print_rollout(outcome) -> None:
+    from rich.table import Table
+
     for check in outcome.checks:
-        if check.check_name in ("deployment_approvals", "canary_health"):
-            colour = "green" if check.passed else "red"
-            console.print(f"[{colour}]{check.check_name}: {'passed' if check.passed else 'FAILED'}[/] "
-                          f"{check.description or ''}")
+        if check.check_name not in ("deployment_approvals", "canary_health"):
+            continue
+        colour = "green" if check.passed else "red"
+        console.print(f"[{colour}]{check.check_name}: {'passed' if check.passed else 'FAILED'}[/] {check.description or ''}")
+        steps = check.metadata.get("steps")
+        if check.check_name == "canary_health" and steps is not None and steps.value:
+            grid = Table("canary %", "seconds", "requests (canary / incumbent)", "p99 ms", "score PSI", "verdict")
+            for step in steps.value:
+                verdict = step.get("verdict") or {}
+                measured = verdict.get("measured", {})
+                c, i = measured.get("canary", {}), measured.get("incumbent", {})
+                grid.add_row(str(step["traffic"]), f"{step['seconds']:.1f}",
+                             f"{c.get('requests', '-')} / {i.get('requests', '-')}" if verdict else "-",
+                             f"{c.get('p99_latency_ms', '-')} / {i.get('p99_latency_ms', '-')}" if verdict else "-",
+                             str(measured.get("score_psi", "-")) if verdict else "-",
+                             ("healthy" if verdict.get("passed") else "UNHEALTHY") if verdict else "full traffic")
+            console.print(grid)
 
 
 class DemoServer:

@@ -16,11 +16,20 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from lakegate.registry import Registry, Tags
 from lakegate.serving.endpoints import ServedEntity
-from lakegate.serving.protocol import JSON, ScoringError, error_body, format_predictions, parse_request, predict
+from lakegate.serving.protocol import (
+    JSON,
+    ParsedRequest,
+    ScoringError,
+    error_body,
+    format_predictions,
+    parse_request,
+    predict,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -60,23 +69,26 @@ class ServedModel:
 
     def answer(self, body: bytes, content_type: str | None) -> Answer:
         try:
+            if self.enricher is not None:
+                columns = plain_json_columns(body, content_type)
+                if columns is not None:  # the common case, without building a pandas frame
+                    return self._answer_enriched(columns, None)
             # An enriched endpoint's callers send keys, not the model's columns: parse without its schema.
             parsed = parse_request(body, content_type, None if self.enricher else self.schema,
                                    metadata=self.pyfunc.metadata)
             if self.enricher is not None and isinstance(parsed.data, pd.DataFrame):
-                return self._answer_enriched(parsed)
+                return self._answer_enriched(frame_columns(parsed.data), parsed.params)
             predictions = predict(self.pyfunc, parsed)
             return Answer(200, format_predictions(predictions, unwrapped=parsed.unwrapped), JSON,
                           n_rows=_rows(parsed.data), scores=self._scores(parsed.data))
         except ScoringError as err:
             return Answer(err.status, error_body(err), err.media_type, error_code=err.error_code)
 
-    def _answer_enriched(self, parsed) -> Answer:
+    def _answer_enriched(self, request: dict[str, list], params: dict | None) -> Answer:
         from mlflow.exceptions import MlflowException
 
-        frame = parsed.data
         try:
-            columns = self.enricher.model_input(frame)
+            columns = self.enricher.model_input(request)
         except ValueError as exc:  # the enricher's RequestError: a bad request, as MLflow answers one
             raise ScoringError.from_mlflow(MlflowException.invalid_parameter_value(str(exc))) from None
         if self.scorer is not None:
@@ -84,11 +96,11 @@ class ServedModel:
             flags = self.scorer.classes[(scores >= self.scorer.threshold).astype(int)]  # as scorer.predict
         else:
             model_frame = pd.DataFrame({c: columns[c] for c in self.model_columns})
-            flags = predict(self.pyfunc, type(parsed)(model_frame, parsed.params))
+            flags = predict(self.pyfunc, ParsedRequest(model_frame, params))
             scores = self._scores(model_frame)
-        return Answer(200, format_predictions(flags), JSON, n_rows=len(frame), features=_features_json(columns),
+        return Answer(200, format_predictions(flags), JSON, n_rows=_rows(flags), features=_features_json(columns),
                       scores=None if scores is None else [float(s) for s in scores],
-                      record_keys=self.enricher.record_keys(frame))
+                      record_keys=self.enricher.record_keys(request))
 
     def _scores(self, data) -> list[float] | None:
         """Positive-class probabilities for the inference table, when the model has them."""
@@ -137,9 +149,39 @@ def _rows(data) -> int:
     return len(data) if hasattr(data, "__len__") else 1
 
 
-def _features_json(columns: dict[str, np.ndarray]) -> str:
+def frame_columns(frame: pd.DataFrame) -> dict[str, list]:
+    """A request frame MLflow's parser built, as columns of values (what the enricher takes)."""
+    return {str(c): frame[c].tolist() for c in frame.columns}
+
+
+def plain_json_columns(body: bytes, content_type: str | None) -> dict[str, list] | None:
+    """Columns of a plain `dataframe_records` or `dataframe_split` JSON body, parsed without pandas.
+    Anything else (other formats, params, ragged rows, a charset, bad JSON) gives None, and MLflow's
+    own parser then answers it, errors and all, so the wire protocol stays exactly MLflow's."""
+    if content_type is None or content_type.strip() != JSON:
+        return None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict) or len(doc) != 1:
+        return None
+    if isinstance(records := doc.get("dataframe_records"), list) and records and isinstance(records[0], dict):
+        names = list(records[0])
+        if all(isinstance(r, dict) and list(r) == names for r in records):
+            return {n: [r[n] for r in records] for n in names}
+    split = doc.get("dataframe_split")
+    if isinstance(split, dict) and set(split) == {"columns", "data"} and isinstance(split["columns"], list) \
+            and isinstance(split["data"], list) and split["data"] and len(set(map(str, split["columns"]))) == len(split["columns"]):
+        width = len(split["columns"])
+        if all(isinstance(row, list) and len(row) == width for row in split["data"]):
+            return {str(n): [row[j] for row in split["data"]] for j, n in enumerate(split["columns"])}
+    return None
+
+
+def _features_json(columns: dict) -> str:
     names = list(columns)
-    rows = zip(*(columns[n].tolist() for n in names))
+    rows = zip(*(c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[n] for n in names)))
     return json.dumps({"columns": names, "data": [[_plain(v) for v in row] for row in rows]}, default=str)
 
 

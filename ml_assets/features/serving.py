@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from lakegate.pii import hmac_sha256_text
 from ml_assets.features.definitions import FEATURE_VIEWS
@@ -42,33 +42,35 @@ class RequestEnricher:
         """Per entity column, the request columns that may carry it (the pseudonym or the raw id)."""
         return {e: tuple(c for c in (e, self.raw_for.get(e)) if c) for e in self.use_case.entity_rows.entity_columns}
 
-    def model_input(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Columns for the model: the request fields as sent, then each looked-up feature."""
-        self._check_columns(frame)
-        keys = {entity: self._entity_values(frame, entity) for entity in self.use_case.entity_rows.entity_columns}
+    def model_input(self, columns: Mapping[str, Sequence]) -> dict[str, Sequence]:
+        """Columns for the model: the request fields as sent, then each looked-up feature.
+        `columns` maps a request column to its values (a list, or a pandas frame via frame_columns)."""
+        self._check_columns(columns)
+        rows = len(next(iter(columns.values()))) if columns else 0
+        keys = {entity: self._entity_values(columns, entity) for entity in self.use_case.entity_rows.entity_columns}
         now = dt.datetime.now(dt.timezone.utc).timestamp()
-        found = [self.store.lookup({e: keys[e][i] for e in keys}, now=now) for i in range(len(frame))]
-        columns = {c: frame[c].to_numpy() for c in self.use_case.entity_rows.request_columns}
+        found = [self.store.lookup({e: keys[e][i] for e in keys}, now=now) for i in range(rows)]
+        out: dict[str, Sequence] = {c: columns[c] for c in self.use_case.entity_rows.request_columns}
         for name in self.feature_names:
             values = [row[name] for row in found]
-            columns[name] = (np.array(values, dtype=object) if name in self.text_features
-                             else np.array([np.nan if v is None else v for v in values], dtype="float64"))
-        return columns
+            out[name] = (np.array(values, dtype=object) if name in self.text_features
+                         else np.array([np.nan if v is None else v for v in values], dtype="float64"))
+        return out
 
-    def record_keys(self, frame: pd.DataFrame) -> list[str] | None:
+    def record_keys(self, columns: Mapping[str, Sequence]) -> list[str] | None:
         """The use case's row key (claim_id) when the caller sends it: joins served predictions to outcomes."""
-        if self.record_key not in frame.columns:
+        if self.record_key not in columns:
             return None
-        return [None if v is None else str(v) for v in frame[self.record_key].tolist()]
+        return [None if v is None else str(v) for v in columns[self.record_key]]
 
-    def _entity_values(self, frame: pd.DataFrame, entity: str) -> list[str | None]:
-        if entity in frame.columns:
-            return [None if v is None else str(v) for v in frame[entity].tolist()]
+    def _entity_values(self, columns: Mapping[str, Sequence], entity: str) -> list[str | None]:
+        if entity in columns:
+            return [None if _missing(v) else str(v) for v in columns[entity]]
         raw = self.raw_for[entity]
-        return [None if v is None or v != v else hmac_sha256_text(str(v), self.pii_key) for v in frame[raw].tolist()]
+        return [None if _missing(v) else hmac_sha256_text(str(v), self.pii_key) for v in columns[raw]]
 
-    def _check_columns(self, frame: pd.DataFrame) -> None:
-        present = set(frame.columns)
+    def _check_columns(self, columns: Mapping[str, Sequence]) -> None:
+        present = set(columns)
         missing = [c for c in self.use_case.entity_rows.request_columns if c not in present]
         missing += [" or ".join(options) for options in self.accepted_keys().values() if not present.intersection(options)]
         if missing:
@@ -76,6 +78,10 @@ class RequestEnricher:
                                f"{len(self.feature_names)} features from the online store by "
                                f"{' and '.join(self.use_case.entity_rows.entity_columns)}; send the request fields "
                                f"{list(self.use_case.entity_rows.request_columns)} and the keys.")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def enricher_for(use_case_name: str | None, home: Path, pii_key: bytes) -> RequestEnricher | None:

@@ -2,23 +2,17 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import LAKEGATE, run_cli
+
 pytestmark = pytest.mark.e2e
-LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LAKEGATE_HOME": str(home), "LAKEGATE_ENV": "local"}
-    env.pop("LAKEGATE_PII_HMAC_KEY", None)  # local generates its own key, as on a laptop
-    return subprocess.run([LAKEGATE, *args], env=env, capture_output=True, text=True, timeout=600)
-
-
-def test_demo_builds_landing_to_gold_and_tables_can_be_inspected(tmp_path):
-    demo = run_cli(tmp_path, "demo")  # the default size: the gates need enough held-out rows to judge
+def test_demo_builds_landing_to_gold_and_tables_can_be_inspected(demo):
+    tmp_path, demo = demo
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "0 at ERROR severity" in demo.stdout
     assert "approved by rel.manager" in demo.stdout and "signed: mo.risk approves" in demo.stdout
