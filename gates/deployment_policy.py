@@ -13,15 +13,13 @@ watching the new version from then on is monitoring's job.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, model_validator
 
-from gates.policy import POLICIES_DIR, VERSION_PATTERN, PolicyError, Share
+from gates.policy import POLICIES_DIR, VERSION_PATTERN, PolicyError, Share, read_policy_document
 
 GATE = "canary_health"
 
@@ -102,20 +100,7 @@ def available_deployment_policies(directory: Path = POLICIES_DIR) -> list[str]:
 
 def load_deployment_policy(env_name: str, directory: Path = POLICIES_DIR) -> DeploymentPolicy:
     """Load and validate `deployment.<env_name>.yaml`: how endpoints in env_name take a new version."""
-    if not isinstance(env_name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", env_name):
-        raise PolicyError(f"invalid environment name {env_name!r} for a deployment policy")
-    path = Path(directory) / f"deployment.{env_name}.yaml"
-    if not path.is_file():
-        known = ", ".join(available_deployment_policies(directory)) or "none"
-        raise PolicyError(f"no deployment policy for environment {env_name!r} ({path} does not exist); known: {known}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: expected a mapping at the top level")
-    if raw.get("environment") != env_name:
-        raise PolicyError(f"{path}: environment {raw.get('environment')!r} does not match the file name {env_name!r}")
+    path, raw = read_policy_document("deployment", env_name, directory, available_deployment_policies(directory))
     try:
         return DeploymentPolicy(**raw)
     except ValidationError as exc:

@@ -164,14 +164,15 @@ def available_policies(directory: Path = POLICIES_DIR) -> list[str]:
     return sorted(p.name[len("promotion."):-len(".yaml")] for p in directory.glob("promotion.*.yaml"))
 
 
-def load_policy(env_name: str, directory: Path = POLICIES_DIR) -> PromotionPolicy:
-    """Load and validate `promotion.<env_name>.yaml`: the policy judging promotion into env_name."""
+def read_policy_document(kind: str, env_name: str, directory: Path, known: list[str]) -> tuple[Path, dict]:
+    """`<kind>.<env_name>.yaml` from `directory` as a mapping whose `environment` is env_name;
+    PolicyError, naming the file and what is wrong, otherwise."""
     if not isinstance(env_name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", env_name):
-        raise PolicyError(f"invalid environment name {env_name!r} for a promotion policy")
-    path = Path(directory) / f"promotion.{env_name}.yaml"
+        raise PolicyError(f"invalid environment name {env_name!r} for a {kind} policy")
+    path = Path(directory) / f"{kind}.{env_name}.yaml"
     if not path.is_file():
-        known = ", ".join(available_policies(Path(directory))) or "none"
-        raise PolicyError(f"no promotion policy for environment {env_name!r} ({path} does not exist); known: {known}")
+        raise PolicyError(f"no {kind} policy for environment {env_name!r} ({path} does not exist); "
+                          f"known: {', '.join(known) or 'none'}")
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -180,6 +181,12 @@ def load_policy(env_name: str, directory: Path = POLICIES_DIR) -> PromotionPolic
         raise PolicyError(f"{path}: expected a mapping at the top level")
     if raw.get("environment") != env_name:
         raise PolicyError(f"{path}: environment {raw.get('environment')!r} does not match the file name {env_name!r}")
+    return path, raw
+
+
+def load_policy(env_name: str, directory: Path = POLICIES_DIR) -> PromotionPolicy:
+    """Load and validate `promotion.<env_name>.yaml`: the policy judging promotion into env_name."""
+    path, raw = read_policy_document("promotion", env_name, directory, available_policies(Path(directory)))
     try:
         return PromotionPolicy(**raw)
     except ValidationError as exc:

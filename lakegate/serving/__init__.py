@@ -1,12 +1,4 @@
-"""Model serving: MLflow's scoring protocol (``POST /invocations``), wire-compatible with ``mlflow models serve``."""
+"""Model serving: the embedded runtime (`lakegate serve`), its endpoints and control plane.
 
-from lakegate.serving.protocol import (
-    ParsedRequest,
-    ScoringError,
-    error_body,
-    format_predictions,
-    parse_request,
-    predict,
-)
-
-__all__ = ["ParsedRequest", "ScoringError", "error_body", "format_predictions", "parse_request", "predict"]
+See docs/architecture.md (Serving) for which module does what.
+"""

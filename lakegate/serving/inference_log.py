@@ -3,7 +3,7 @@
 Workers never touch Delta. `InferenceLogger.log()` only appends to an in-memory queue; a daemon
 thread writes the queue to spool files (`<spool_dir>/<endpoint>/<pid>-<seq>-<uuid>.jsonl`), each
 written under a temporary name, fsync'd, then renamed, so a file with that name is always complete.
-`drain_spool()`, run by one process, appends the complete files to Delta in one commit per
+`drain_spool()` (inference_drain.py), run by one process, appends the complete files to Delta in one commit per
 endpoint and then deletes them. The commit names its files (commit info `lakegate.files`, as bronze
 does): if a drain dies between the commit and the deletes, the next drain finds the names in the
 recent commits and deletes the files without appending them again.
@@ -19,7 +19,6 @@ import atexit
 import collections
 import contextlib
 import datetime as dt
-import hashlib
 import itertools
 import json
 import logging
@@ -30,15 +29,11 @@ import time
 import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import pyarrow as pa
-from filelock import FileLock
 
 from lakegate.names import split_three_level
-
-if TYPE_CHECKING:  # lakegate.lake imports dagster, which a serving worker does not need
-    from lakegate.lake import Lake
 
 log = logging.getLogger(__name__)
 
@@ -244,96 +239,6 @@ def write_spool_file(directory: Path, lines: list[str], seq: int) -> Path:
         finally:
             os.close(fd)
     return final
-
-
-def spool_files(directory: Path) -> list[Path]:
-    """Complete spool files in an endpoint's folder (temporary, half-written files excluded)."""
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if _SPOOL_FILE.match(p.name) and p.is_file())
-
-
-def read_spool_file(data: bytes) -> pa.Table:
-    rows = []
-    for line in data.decode("utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        timestamp = dt.datetime.fromisoformat(row["timestamp"])
-        row["timestamp"] = timestamp
-        row["date"] = timestamp.astimezone(dt.timezone.utc).date()
-        rows.append(row)
-    table = pa.Table.from_pylist(rows, schema=INFERENCE_LOG_SCHEMA)
-    for f in INFERENCE_LOG_SCHEMA:
-        if not f.nullable and table[f.name].null_count:  # Arrow does not enforce it, delta-rs may not either
-            raise ValueError(f"null {f.name}")
-    return table
-
-
-def drain_spool(lake: Lake, spool_dir: Path | str, catalog: str, endpoints: Sequence[str] | None = None) -> dict[str, int]:
-    """Append every complete spool file to its endpoint's inference table, exactly once.
-
-    One Delta append per endpoint, naming its files in the commit info; the files are deleted
-    after the commit. Returns the rows appended per endpoint. A file lock keeps drains serial.
-    """
-    spool_dir = Path(spool_dir)
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    if endpoints is None:
-        endpoints = sorted(p.name for p in spool_dir.iterdir() if p.is_dir() and _ENDPOINT.match(p.name))
-    tables = {e: inference_table_name(catalog, e) for e in endpoints}
-    with FileLock(str(spool_dir / _LOCK_FILE)):
-        return {e: _drain_endpoint(lake, spool_dir / e, tables[e]) for e in endpoints}
-
-
-def _drain_endpoint(lake: Lake, directory: Path, table_name: str) -> int:
-    from lakegate.lineage import FILES_KEY  # here: importing lakegate.lake costs a worker a second (dagster)
-
-    files = spool_files(directory)
-    if not files:
-        return 0
-    committed = _committed_files(lake, table_name, FILES_KEY)
-    for path in files:
-        if path.name in committed:  # a previous drain committed it, then died before deleting it
-            path.unlink()
-    parts, entries, taken = [], [], []
-    for path in files:
-        if path.name in committed:
-            continue
-        data = path.read_bytes()
-        try:
-            part = read_spool_file(data)
-        except (ValueError, KeyError, TypeError, pa.ArrowException) as exc:
-            _set_aside(path, exc)
-            continue
-        parts.append(part)
-        entries.append({"path": path.name, "content_hash": hashlib.sha256(data).hexdigest(), "rows": part.num_rows})
-        taken.append(path)
-    if not parts:
-        return 0
-    table = pa.concat_tables(parts)
-    lake.write_arrow(table_name, table, mode="append", commit_metadata={FILES_KEY: json.dumps(entries)})
-    for path in taken:
-        path.unlink()
-    return table.num_rows
-
-
-def _committed_files(lake: Lake, table_name: str, files_key: str) -> set[str]:
-    """Spool file names in the table's recent commits (history is read newest first, limited)."""
-    if not lake.exists(table_name):
-        return set()
-    names: set[str] = set()
-    for commit in lake.table(table_name).history(limit=_RECENT_COMMITS):
-        if files_key in commit:
-            names.update(entry["path"] for entry in json.loads(commit[files_key]))
-    return names
-
-
-def _set_aside(path: Path, exc: Exception) -> None:
-    """A complete file that cannot be parsed is kept for a person, not retried forever nor dropped."""
-    target = path.parent / _UNREADABLE_DIR / path.name
-    target.parent.mkdir(exist_ok=True)
-    os.rename(path, target)
-    log.warning("inference log: set aside unreadable spool file %s (%s)", target, type(exc).__name__)
 
 
 def _check_endpoint(endpoint: str) -> None:

@@ -119,7 +119,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
 
     from lakegate.lake import Lake
     from lakegate.serving.auth import resolve_tokens
-    from lakegate.serving.inference_log import drain_spool
+    from lakegate.serving.inference_drain import drain_spool
     from lakegate.serving.metrics import prepare_multiprocess_dir
 
     env = current_environment()
@@ -144,7 +144,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
 
 
 def _drain_until(stop: threading.Event, lake, home: Path, catalog: str) -> None:
-    from lakegate.serving.inference_log import drain_spool
+    from lakegate.serving.inference_drain import drain_spool
 
     while not stop.wait(DRAIN_SECONDS):
         try:

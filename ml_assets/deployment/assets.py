@@ -11,6 +11,7 @@ Traffic comes from callers of the running `lakegate serve`; the rollout reads th
 
 
 import os
+from dataclasses import replace
 
 import dagster as dg
 
@@ -66,8 +67,9 @@ def claims_triage_deployment(context: dg.AssetExecutionContext, lake: LakeResour
     artifact = model_artifact_hash(registry, name, version)
     source = registry.model_version(name, version).tags.get("lakegate.promoted_from", "")
     promoters = approvers_of(*source.split("/"), purpose="promotion", home=home) if "/" in source else []
-    verdict = evaluate_version_approvals(registry, name, version, target_env="prod", purpose="deployment",
-                                         prior_promotion_approvers=promoters, home=home)
+    verdict = replace(  # its own gate name in the ledger and the evidence bundle, beside the promotion's
+        evaluate_version_approvals(registry, name, version, target_env="prod", purpose="deployment",
+                                   prior_promotion_approvers=promoters, home=home), gate=APPROVALS_CHECK)
     record_verdict(Ledger.default(), verdict, name, version, artifact)
     approvals = _check(APPROVALS_CHECK, verdict.passed, verdict.reason, measured=verdict.measured)
     if not verdict.passed:

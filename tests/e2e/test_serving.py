@@ -216,6 +216,15 @@ def test_mlflow_deployment_client_calls_the_endpoint(served):
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(json.loads(result.stdout.strip().splitlines()[-1])["p"]["predictions"]) == 3
 
+    # With the admin token the same client manages the endpoint through the Databricks-shaped admin API.
+    manage = ("from mlflow.deployments import get_deploy_client; import json; c = get_deploy_client('databricks'); "
+              f"e = c.get_endpoint('{ENDPOINT}'); "
+              "print(json.dumps([e['state']['ready'], len(c.list_endpoints()), e['config']['served_entities'][0]['entity_name']]))")
+    env["DATABRICKS_TOKEN"] = ADMIN_TOKEN
+    managed = subprocess.run([sys.executable, "-c", manage], env=env, capture_output=True, text=True, timeout=120)
+    assert managed.returncode == 0, managed.stderr[-2000:]
+    assert json.loads(managed.stdout.strip().splitlines()[-1]) == ["READY", 1, MODEL]
+
 
 def test_sigterm_flushes_every_answered_request_to_the_inference_table(served):
     home, server = served

@@ -72,7 +72,8 @@ def verify(path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_exported_bundle_verifies_and_holds_every_part(bundle, tmp_path):
     result = verify(bundle, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK:") and "2 approvals" in result.stdout
+    # Two promotion approvals and the release manager's deployment approval (the demo deploys).
+    assert result.stdout.startswith("OK:") and "3 approvals" in result.stdout
 
     files = contents(bundle)
     manifest = json.loads(files["manifest.json"])
@@ -99,17 +100,18 @@ def test_exported_bundle_verifies_and_holds_every_part(bundle, tmp_path):
     walk(lineage["lineage"])
     assert landed and all(len(f["content_hash"]) == 64 for f in landed)
 
-    for gate in ("quality", "performance", "bias", "stability", "skew", "approvals"):
+    for gate in ("quality", "performance", "bias", "stability", "skew", "approvals", "deployment_approvals"):
         verdict = json.loads(files[f"gates/{gate}.json"])
         assert verdict["passed"] is True and verdict["thresholds"], gate
     assert json.loads(files["gates/performance.json"])["thresholds"]["min_value"] > 0
     assert json.loads(files["gates/bias_report.json"])["measured"]["attributes"]
 
     approvals = [json.loads(d) for n, d in files.items() if n.startswith("approvals/") and not n.endswith("public_keys.json")]
-    assert sorted(a["principal"] for a in approvals) == ["cy.compliance", "mo.risk"]
-    assert all(a["signature"] and a["ticket"] == "CHG-0001" for a in approvals)
+    assert sorted((a["principal"], a["purpose"]) for a in approvals) == [
+        ("cy.compliance", "promotion"), ("mo.risk", "promotion"), ("rel.manager", "deployment")]
+    assert all(a["signature"] and a["ticket"] == "CHG-0001" for a in approvals if a["purpose"] == "promotion")
     keys = json.loads(files["approvals/public_keys.json"])["principals"]
-    assert set(keys) == {"cy.compliance", "mo.risk"}
+    assert set(keys) == {"cy.compliance", "mo.risk", "rel.manager"}
     assert json.loads(files["ticket/CHG-0001.json"])["status"] == "approved"
 
     records = [json.loads(line) for line in files["ledger/records.jsonl"].splitlines()]

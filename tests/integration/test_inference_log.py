@@ -16,13 +16,12 @@ import pytest
 from lakegate.lake import Lake
 from lakegate.lineage import FILES_KEY
 from lakegate.serving import inference_log
+from lakegate.serving.inference_drain import drain_spool, spool_files
 from lakegate.serving.inference_log import (
     INFERENCE_LOG_SCHEMA,
     InferenceLogger,
     InferenceRecord,
-    drain_spool,
     inference_table_name,
-    spool_files,
 )
 
 pytestmark = pytest.mark.integration

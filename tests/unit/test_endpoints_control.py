@@ -109,3 +109,33 @@ def test_traffic_split_draws_follow_the_shares():
     assert routes.pick(89.999).entity.name == "m-1"
     assert routes.pick(90.0).entity.name == "m-2"
     assert routes.shares() == {"m-1": 90, "m-2": 10}
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("endpoint", "set-traffic", "claims-triage", "triage_model-1:90", "--reason", "r"), "SERVED_ENTITY=PERCENT"),
+        (("endpoint", "rollback", "claims-triage", "--reason", "r"), "no serving endpoint 'claims-triage'"),
+        (("endpoint", "status", "claims-triage"), "no serving endpoint 'claims-triage'"),
+        (("endpoint", "rollback", "claims-triage"), "Missing option '--reason'"),
+    ],
+)
+def test_endpoint_commands_refuse_bad_input_with_a_clear_message(home, capsys, monkeypatch, args, message):
+    from tests.cli import invoke_cli
+
+    code, out, err = invoke_cli(capsys, monkeypatch, *args)
+    assert code == 2 and message in err + out and "Traceback" not in err
+
+
+def test_serve_refuses_to_start_without_tokens_where_they_are_not_generated(home, capsys, monkeypatch):
+    from lakegate.environment import current_environment
+    from tests.cli import invoke_cli
+
+    monkeypatch.setenv("LAKEGATE_ENV", "dev")
+    monkeypatch.delenv("LAKEGATE_SERVING_INVOKE_TOKEN", raising=False)
+    current_environment.cache_clear()  # the process resolves its environment once
+    try:
+        code, _, err = invoke_cli(capsys, monkeypatch, "serve")
+    finally:
+        current_environment.cache_clear()
+    assert code == 2 and "LAKEGATE_SERVING_INVOKE_TOKEN is not set" in err
