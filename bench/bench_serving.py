@@ -92,8 +92,6 @@ def load(url: str, path: str, bodies: Path, token: str | None, concurrency: int,
 
 def request_bodies(home: Path, n: int = 500) -> tuple[list[str], list[str]]:
     """The same claims twice: as Lakegate's callers send them, and as MLflow's scoring server needs them."""
-    import pandas as pd
-
     from lakegate.environment import load_environment
     from lakegate.pii import resolve_hmac_key
     from lakegate.serving.replay import landed_claim_requests
@@ -103,8 +101,8 @@ def request_bodies(home: Path, n: int = 500) -> tuple[list[str], list[str]]:
     enricher = enricher_for("claims_triage", home, resolve_hmac_key(load_environment("local").pii, home))
     full = []
     for body in raw:
-        frame = pd.DataFrame(json.loads(body)["dataframe_records"])
-        columns = enricher.model_input(frame)
+        record = json.loads(body)["dataframe_records"][0]
+        columns = enricher.model_input({k: [v] for k, v in record.items()})
         record = {k: (None if v != v else v) if isinstance(v, float) else v for k, v in
                   ((name, values[0]) for name, values in columns.items())}
         full.append(json.dumps({"dataframe_records": [record]}, default=str))

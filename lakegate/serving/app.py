@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from lakegate.serving.auth import Tokens
+from lakegate.serving.inference_log import InferenceRecord
 from lakegate.serving.metrics import ServingMetrics
 from lakegate.serving.models import Answer
 from lakegate.serving.protocol import JSON, TEXT
@@ -143,8 +144,6 @@ class ServingApp:
         return f"no serving endpoint {name!r} is ready on this server; endpoints: {known}"
 
     def _log(self, request_id: str, when: dt.datetime, endpoint: str, model, answer: Answer, latency: float) -> None:
-        from lakegate.serving.inference_log import InferenceRecord
-
         self.inference_log.log(InferenceRecord(
             request_id=request_id, timestamp=when, endpoint=endpoint, served_entity=model.entity.name,
             model_name=model.entity.entity_name, model_version=model.entity.entity_version,

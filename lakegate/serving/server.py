@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
     env = current_environment()
     home = lakegate_home()
     resolve_tokens(env.serving, home)  # fail before starting workers, with the message for the user
-    prepare_multiprocess_dir(home / "serving" / "prometheus")
+    prepare_multiprocess_dir(home / "serving" / "prometheus" / str(os.getpid()))  # this server's workers only
     if options.default_endpoint:
         os.environ[DEFAULT_ENDPOINT_ENV] = options.default_endpoint
     lake = Lake(home / "lake")
@@ -140,6 +141,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
     finally:
         stop.set()
         drainer.join()
+        shutil.rmtree(home / "serving" / "prometheus" / str(os.getpid()), ignore_errors=True)
     return drain_spool(lake, spool_dir(home), env.catalog)
 
 
