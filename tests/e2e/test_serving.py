@@ -157,6 +157,10 @@ def test_traffic_split_follows_the_configured_shares(served):
     assert {r["served_entity_name"]: r["traffic_percentage"] for r in doc["config"]["traffic_config"]["routes"]} == {
         "triage_model-1": 70, "triage_model-2": 30}
     assert all(w["generation"] == doc["lakegate"]["generation"] for w in doc["lakegate"]["workers"])
+    # The same status through the server's admin API (`--url`, admin token).
+    remote = cli(home, "endpoint", "status", ENDPOINT, "--url", server.url, "--json")
+    assert remote.returncode == 0, remote.stderr
+    assert json.loads(remote.stdout)["lakegate"]["generation"] == doc["lakegate"]["generation"]
     metrics = requests.get(server.url + "/metrics", headers=server.headers(), timeout=10).text
     assert 'lakegate_serving_requests_total{endpoint="claims-triage",served_entity="triage_model-2",status="200"}' in metrics
 
