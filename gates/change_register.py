@@ -23,13 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import lakegate_home
 from lakegate.registry import ModelName, RegistryError
 
@@ -209,11 +209,4 @@ def _write(path: Path, register: ChangeRegister) -> None:
     data = {"tickets": [t.model_dump(exclude_none=True) for t in register.tickets]}
     text = "# Change register (Lakegate's stand-in for an ITSM). Edit with `lakegate change`.\n"
     text += yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".change_register.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, text)

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from gates.governance import GovernanceError, load_policy, public_key_pem
+from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import lakegate_home
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -72,9 +73,7 @@ def init_demo_governance(home: Path | None = None) -> DemoGovernance:
     text = _policy_text(keys)
     written = False
     if not policy_path.exists() or (policy_path.read_text().startswith(MARKER) and policy_path.read_text() != text):
-        tmp = policy_path.with_suffix(".yaml.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, policy_path)
+        write_text_atomically(policy_path, text, mode=0o644)
         written = True
     load_policy(policy_path)  # whatever is there must be valid
     return DemoGovernance(policy_path, keys_dir, {pid: keys_dir / f"{pid}.pem" for pid in keys}, written)

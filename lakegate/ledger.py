@@ -21,12 +21,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from filelock import FileLock, Timeout
+
+from lakegate.atomic_file import write_text_atomically
 
 from lakegate.environment import lakegate_home
 
@@ -181,17 +182,8 @@ class Ledger:
                           f"(count {head['count']}); run `lakegate audit verify`")
 
     def _write_head(self, count: int, last_hash: str) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".head-", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o644)  # readable like the ledger (mkstemp makes it 0600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(canonical({"count": count, "last_hash": last_hash}) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.head_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Readable like the ledger itself.
+        write_text_atomically(self.head_path, canonical({"count": count, "last_hash": last_hash}) + "\n", mode=0o644)
 
     def _read_head(self) -> dict | None:
         if not self.head_path.exists():

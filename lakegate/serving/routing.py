@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from lakegate.atomic_file import write_text_atomically
 from lakegate.serving.control import ControlStore
 from lakegate.serving.endpoints import Endpoint, ServedEntity
 from lakegate.serving.models import ServedModel
@@ -155,10 +156,7 @@ class RoutingTable:
                           for n, r in self.routes.items()},
             "errors": self.errors,
         }
-        self.status_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.status_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=1))
-        os.replace(tmp, self.status_path)
+        write_text_atomically(self.status_path, json.dumps(doc, indent=1), mode=0o644)
 
     def remove_status(self) -> None:
         self.status_path.unlink(missing_ok=True)
