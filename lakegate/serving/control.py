@@ -16,6 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from lakegate.atomic_file import write_text_atomically
 from lakegate.ledger import Ledger
 from lakegate.serving.endpoints import (
     Endpoint,
@@ -58,14 +59,8 @@ class ControlStore:
         return int(raw["generation"]), endpoints
 
     def write(self, generation: int, endpoints: dict[str, Endpoint]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         doc = {"generation": generation, "endpoints": {n: e.model_dump(mode="json") for n, e in sorted(endpoints.items())}}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_text_atomically(self.path, json.dumps(doc, indent=1), mode=0o644)
 
 
 def _now_ms() -> int:
@@ -97,7 +92,7 @@ class LocalEndpoints:
     def get(self, name: str) -> Endpoint:
         _, endpoints = self.store.read()
         if name not in endpoints:
-            raise EndpointNotFound(f"no serving endpoint {name!r}" + (f"; endpoints: {', '.join(sorted(endpoints))}" if endpoints else ""))
+            raise _not_found(name, endpoints)
         return endpoints[name]
 
     def list(self) -> list[Endpoint]:
@@ -107,8 +102,9 @@ class LocalEndpoints:
 
     def create(self, name: str, config: EndpointConfig, *, actor: str, reason: str) -> Endpoint:
         self._check_versions(config)
-        def change(endpoints: dict[str, Endpoint], generation: int) -> Endpoint:
-            if name in endpoints:
+
+        def change(current: Endpoint | None, generation: int) -> Endpoint:
+            if current is not None:
                 raise EndpointError(f"serving endpoint {name!r} already exists; use update_config or set-traffic")
             now = _now_ms()
             try:
@@ -117,22 +113,17 @@ class LocalEndpoints:
             except ValueError as exc:
                 raise EndpointError(str(exc)) from None
 
-        endpoint = self._change(name, change, allow_missing=True)
-        self._record("deployment", actor, endpoint, None, reason, action="create")
-        return endpoint
+        return self._change(name, change, "deployment", "create", actor, reason, allow_missing=True)
 
     def update_config(self, name: str, config: EndpointConfig, *, actor: str, reason: str) -> Endpoint:
-        before = self.get(name)
-        self._check_versions(config)
-        endpoint = self._change(name, lambda eps, gen: _updated(eps[name], config, gen))
-        self._record("deployment", actor, endpoint, before, reason, action="update_config")
-        return endpoint
+        def change(current: Endpoint, generation: int) -> Endpoint:
+            self._check_versions(config)
+            return _updated(current, config, generation)
+
+        return self._change(name, change, "deployment", "update_config", actor, reason)
 
     def set_traffic(self, name: str, shares: dict[str, int], *, actor: str, reason: str) -> Endpoint:
-        before = self.get(name)
-
-        def change(endpoints: dict[str, Endpoint], generation: int) -> Endpoint:
-            current = endpoints[name]
+        def change(current: Endpoint, generation: int) -> Endpoint:
             served = {e.name for e in current.config.served_entities}
             unknown = sorted(set(shares) - served)
             if unknown:
@@ -142,15 +133,10 @@ class LocalEndpoints:
             config = _config_or_error(current.config.served_entities, routes)
             return _updated(current, config, generation)
 
-        endpoint = self._change(name, change)
-        self._record("traffic_change", actor, endpoint, before, reason, action="set_traffic")
-        return endpoint
+        return self._change(name, change, "traffic_change", "set_traffic", actor, reason)
 
     def rollback(self, name: str, *, actor: str, reason: str) -> Endpoint:
-        before = self.get(name)
-
-        def change(endpoints: dict[str, Endpoint], generation: int) -> Endpoint:
-            current = endpoints[name]
+        def change(current: Endpoint, generation: int) -> Endpoint:
             target = current.rollback_target()
             if target is None:
                 raise EndpointError(f"{name}: nothing to roll back to (no earlier served entity held all traffic)")
@@ -162,39 +148,41 @@ class LocalEndpoints:
             return current.model_copy(update={"config": config, "generation": generation,
                                               "last_updated_timestamp": _now_ms(), "stable_history": history})
 
-        endpoint = self._change(name, change)
-        self._record("rollback", actor, endpoint, before, reason, action="rollback")
-        return endpoint
+        return self._change(name, change, "rollback", "rollback", actor, reason)
 
     def delete(self, name: str, *, actor: str, reason: str) -> None:
-        before = self.get(name)
-        with self.store.lock:
-            generation, endpoints = self.store.read()
-            endpoints.pop(name, None)
-            self.store.write(generation + 1, endpoints)
-        self._record("deployment", actor, None, before, reason, action="delete", name=name)
+        self._change(name, lambda current, generation: None, "deployment", "delete", actor, reason)
 
     # internals
 
-    def _change(self, name: str, change, allow_missing: bool = False) -> Endpoint:
+    def _change(self, name: str, change, kind: str, action: str, actor: str, reason: str,
+                allow_missing: bool = False) -> Endpoint | None:
+        """Apply `change(current, next generation)` under the lock (None deletes), then record
+        before → after in the ledger: `before` is what the change replaced, read under the same lock."""
         with self.store.lock:
             generation, endpoints = self.store.read()
-            if name not in endpoints and not allow_missing:
-                raise EndpointNotFound(f"no serving endpoint {name!r}")
-            endpoint = change(endpoints, generation + 1)
-            endpoints[name] = endpoint
+            before = endpoints.get(name)
+            if before is None and not allow_missing:
+                raise _not_found(name, endpoints)
+            after = change(before, generation + 1)
+            if after is None:
+                endpoints.pop(name, None)
+            else:
+                endpoints[name] = after
             self.store.write(generation + 1, endpoints)
-        return endpoint
-
-    def _record(self, kind: str, actor: str, after: Endpoint | None, before: Endpoint | None, reason: str,
-                action: str, name: str | None = None) -> None:
         self.ledger.append(
             kind, actor,
-            subject={"endpoint": name or (after or before).name, "action": action},
+            subject={"endpoint": name, "action": action},
             inputs={"from": _summary(before)},
             outcome={"to": _summary(after), "generation": after.generation if after else None},
             reason=reason,
         )
+        return after
+
+
+def _not_found(name: str, endpoints: dict[str, Endpoint]) -> EndpointNotFound:
+    known = f"; endpoints: {', '.join(sorted(endpoints))}" if endpoints else ""
+    return EndpointNotFound(f"no serving endpoint {name!r}{known}")
 
 
 def _summary(endpoint: Endpoint | None) -> dict | None:
