@@ -24,7 +24,6 @@ not prove: docs/decisions/0011-evidence-bundle.md.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import subprocess
 import zipfile

@@ -19,7 +19,13 @@ import json
 from pathlib import Path
 
 from lakegate.serving.control import LocalEndpoints
-from lakegate.serving.endpoints import Endpoint, EndpointError, EndpointNotFound, parse_config
+from lakegate.serving.endpoints import (
+    Endpoint,
+    EndpointError,
+    EndpointNotFound,
+    parse_config,
+)
+from lakegate.serving.http import Reply, error_reply, header
 from lakegate.serving.routing import worker_states
 
 DEFAULT_ACTOR = "admin-api"
@@ -59,10 +65,8 @@ class AdminApi:
         self.endpoints = endpoints
 
     def handle(self, method: str, rest: str, body: bytes, scope):
-        from lakegate.serving.app import Reply, _error, _header
-
-        actor = (_header(scope, b"x-lakegate-actor") or DEFAULT_ACTOR.encode()).decode("utf-8", "replace")
-        reason_header = _header(scope, b"x-lakegate-reason")
+        actor = (header(scope, b"x-lakegate-actor") or DEFAULT_ACTOR.encode()).decode("utf-8", "replace")
+        reason_header = header(scope, b"x-lakegate-reason")
         try:
             doc = json.loads(body) if body.strip() else {}
             if not isinstance(doc, dict):
@@ -71,11 +75,11 @@ class AdminApi:
             status, result = self._route(method, [p for p in rest.split("/") if p], doc, actor, reason)
             return Reply(status, json.dumps(result).encode())
         except json.JSONDecodeError as exc:
-            return _error(400, "MALFORMED_REQUEST", f"the request body is not valid JSON: {exc}")
+            return error_reply(400, "MALFORMED_REQUEST", f"the request body is not valid JSON: {exc}")
         except EndpointNotFound as exc:
-            return _error(404, "RESOURCE_DOES_NOT_EXIST", str(exc))
+            return error_reply(404, "RESOURCE_DOES_NOT_EXIST", str(exc))
         except EndpointError as exc:
-            return _error(400, "INVALID_PARAMETER_VALUE", str(exc))
+            return error_reply(400, "INVALID_PARAMETER_VALUE", str(exc))
 
     def _route(self, method: str, parts: list[str], doc: dict, actor: str, reason: str) -> tuple[int, dict]:
         eps = self.endpoints

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from lakegate.serving.auth import Tokens
+from lakegate.serving.http import Reply, error_reply, header, read_body
 from lakegate.serving.inference_log import InferenceRecord
 from lakegate.serving.metrics import ServingMetrics
 from lakegate.serving.models import Answer
-from lakegate.serving.protocol import JSON, TEXT
 from lakegate.serving.routing import RoutingTable
 
 _logger = logging.getLogger(__name__)
@@ -36,14 +34,6 @@ INVOCATIONS_PREFIX = "/serving-endpoints/"
 ADMIN_PREFIX = "/api/2.0/serving-endpoints"
 
 Send = Callable[[dict], Awaitable[None]]
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    media_type: str = JSON
-    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 class ServingApp:
@@ -86,19 +76,19 @@ class ServingApp:
 
     async def _handle(self, scope, receive) -> Reply:
         path, method = scope["path"], scope["method"]
-        scopes = self.tokens.scopes(_header(scope, b"authorization"))
+        scopes = self.tokens.scopes(header(scope, b"authorization"))
         if path.startswith(ADMIN_PREFIX):
             if "admin" not in scopes:
                 return self._refused("admin", scopes)
-            body = await _body(receive)
+            body = await read_body(receive)
             return await asyncio.to_thread(self.admin.handle, method, path[len(ADMIN_PREFIX):], body, scope)
         if "invoke" not in scopes:
             return self._refused("invoke", scopes)
         if path == "/invocations" or (path.startswith(INVOCATIONS_PREFIX) and path.endswith("/invocations")):
             if method != "POST":
-                return _error(405, "BAD_REQUEST", f"{method} is not allowed on {path}; use POST")
+                return error_reply(405, "BAD_REQUEST", f"{method} is not allowed on {path}; use POST")
             name = self.default_endpoint if path == "/invocations" else path[len(INVOCATIONS_PREFIX):-len("/invocations")]
-            return await self._invoke(name, scope, await _body(receive))
+            return await self._invoke(name, scope, await read_body(receive))
         if method == "GET" and path in ("/ping", "/health"):
             return Reply(200 if self.routing.routes else 404, b"\n")
         if method == "GET" and path == "/version":
@@ -110,18 +100,18 @@ class ServingApp:
     def _refused(self, needed: str, granted: frozenset[str]) -> Reply:
         self.metrics.auth_failures.labels(needed).inc()
         if granted:
-            return _error(403, "PERMISSION_DENIED", f"this token does not grant the {needed} scope")
-        return _error(401, "UNAUTHENTICATED", f"a bearer token with the {needed} scope is required "
+            return error_reply(403, "PERMISSION_DENIED", f"this token does not grant the {needed} scope")
+        return error_reply(401, "UNAUTHENTICATED", f"a bearer token with the {needed} scope is required "
                                               "(Authorization: Bearer <token>)", (b"www-authenticate", b"Bearer"))
 
     async def _invoke(self, name: str | None, scope, body: bytes) -> Reply:
         routes = self.routing.routes.get(name) if name else None
         if routes is None:
-            return _error(404, "RESOURCE_DOES_NOT_EXIST", self._no_endpoint_message(name))
+            return error_reply(404, "RESOURCE_DOES_NOT_EXIST", self._no_endpoint_message(name))
         started = time.perf_counter()
         request_time = dt.datetime.now(dt.timezone.utc)
         model = routes.pick()
-        content_type = _header(scope, b"content-type")
+        content_type = header(scope, b"content-type")
         if model.scorer is None:  # MLflow's pyfunc path can take tens of ms: keep the loop free
             answer = await asyncio.to_thread(model.answer, body, content_type and content_type.decode("latin-1"))
         else:
@@ -151,27 +141,3 @@ class ServingApp:
             n_rows=answer.n_rows, features=answer.features,
             response=answer.body.decode("utf-8", "replace"), scores=answer.scores, record_keys=answer.record_keys,
         ))
-
-
-def _header(scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
-
-
-async def _body(receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _error(status: int, code: str, message: str, *headers: tuple[bytes, bytes]) -> Reply:
-    return Reply(status, json.dumps({"error_code": code, "message": message}).encode(), JSON, tuple(headers))
-
-
-def text_reply(status: int, text: str) -> Reply:
-    return Reply(status, text.encode(), TEXT)

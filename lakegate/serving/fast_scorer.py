@@ -177,7 +177,11 @@ class FastScorer:
 
     def predict(self, columns: Mapping[str, Any]) -> np.ndarray:
         """The class per row, as FixedThresholdClassifier.predict: positive when probability >= threshold."""
-        return self.classes[(self.predict_proba(columns) >= self.threshold).astype(int)]
+        return self.flags(self.predict_proba(columns))
+
+    def flags(self, probabilities: np.ndarray) -> np.ndarray:
+        """The classes predict gives for probabilities already computed (no second scoring)."""
+        return self.classes[(probabilities >= self.threshold).astype(int)]
 
 
 def compile_scorer(model, probe: pd.DataFrame | None = None) -> FastScorer:

@@ -93,7 +93,7 @@ class ServedModel:
             raise ScoringError.from_mlflow(MlflowException.invalid_parameter_value(str(exc))) from None
         if self.scorer is not None:
             scores = self.scorer.predict_proba(columns)
-            flags = self.scorer.classes[(scores >= self.scorer.threshold).astype(int)]  # as scorer.predict
+            flags = self.scorer.flags(scores)
         else:
             model_frame = pd.DataFrame({c: columns[c] for c in self.model_columns})
             flags = predict(self.pyfunc, ParsedRequest(model_frame, params))

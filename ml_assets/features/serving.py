@@ -37,10 +37,9 @@ class RequestEnricher:
         self.feature_names = [name for v in self.views for name in v.feature_names]
         self.raw_for = dict(self.use_case.entity_rows.pseudonymized_keys)  # member_token -> member_id
         self.record_key = self.use_case.entity_rows.key
-
-    def accepted_keys(self) -> dict[str, tuple[str, ...]]:
-        """Per entity column, the request columns that may carry it (the pseudonym or the raw id)."""
-        return {e: tuple(c for c in (e, self.raw_for.get(e)) if c) for e in self.use_case.entity_rows.entity_columns}
+        # Per entity column, the request columns that may carry it (the pseudonym or the raw id).
+        self.accepted_keys = {e: tuple(c for c in (e, self.raw_for.get(e)) if c)
+                              for e in self.use_case.entity_rows.entity_columns}
 
     def model_input(self, columns: Mapping[str, Sequence]) -> dict[str, Sequence]:
         """Columns for the model: the request fields as sent, then each looked-up feature.
@@ -72,7 +71,7 @@ class RequestEnricher:
     def _check_columns(self, columns: Mapping[str, Sequence]) -> None:
         present = set(columns)
         missing = [c for c in self.use_case.entity_rows.request_columns if c not in present]
-        missing += [" or ".join(options) for options in self.accepted_keys().values() if not present.intersection(options)]
+        missing += [" or ".join(options) for options in self.accepted_keys.values() if not present.intersection(options)]
         if missing:
             raise RequestError(f"Model is missing inputs {missing}. The endpoint looks up "
                                f"{len(self.feature_names)} features from the online store by "
