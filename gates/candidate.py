@@ -13,12 +13,15 @@ from pathlib import Path
 from gates.bias import bias_gate
 from gates.calibration import calibration_gate
 from gates.performance import performance_gate
-from gates.policy import BIAS, CALIBRATION, GATES, PERFORMANCE, QUALITY, SKEW, STABILITY, UNIT_TESTS, PromotionPolicy
+from gates.policy import (
+    BIAS, CALIBRATION, GATES, PERFORMANCE, QUALITY, SKEW, STABILITY, UNIT_TESTS, PolicyError, PromotionPolicy, load_policy,
+)
 from gates.quality import quality_gate
 from gates.skew import skew_gate
 from gates.stability import stability_gate
 from gates.unit_tests import feature_unit_tests_gate
 from gates.verdict import GateVerdict, failed
+from lakegate.governance.context import Governance
 from lakegate.lake import Lake
 from lakegate.registry import Registry
 from ml_assets.promotion.evaluation import EvaluationSet, build_evaluation
@@ -68,6 +71,18 @@ def evaluate_candidate(
     evidence_dir.mkdir(parents=True, exist_ok=True)
     verdicts.append(_guarded(UNIT_TESTS, lambda: feature_unit_tests_gate(policy, evidence_dir / "feature_unit_tests.xml")))
     return evaluation, verdicts
+
+
+def candidate_verdicts(lake: Lake, registry: Registry, use_case: UseCase, catalog: str, version: str,
+                       governance: Governance, policy_env: str, check_results: Callable[[list[str]], list[dict]],
+                       parity: Callable[[], object], evidence_dir: Path) -> list[GateVerdict]:
+    """Every automated verdict under the signed promotion policy of `policy_env`; an unsigned or
+    changed policy fails every gate (fail-closed)."""
+    try:
+        policy = load_policy(policy_env, governance=governance)
+    except PolicyError as exc:
+        return [failed(g, f"{g} cannot be judged: {exc}") for g in AUTOMATED_GATES]
+    return evaluate_candidate(lake, registry, use_case, catalog, version, policy, check_results, parity, evidence_dir)[1]
 
 
 def _guarded(gate: str, evaluate: Callable[[], GateVerdict]) -> GateVerdict:

@@ -3,22 +3,22 @@
 - On the dev candidate (`ml/claims_triage_model`): every automated gate. The test promotion
   downstream runs only when they all passed (blocking checks, and automation that requires them).
 - On the release candidate (`ml/claims_triage_release_candidate`): the signed-approvals gate.
-Each verdict is also an audit-ledger record bound to the model version and artifact hash; the
-promotion functions read those records, so no run can promote past a failed or missing gate.
+Each verdict is also an audit-ledger record bound to the model version and artifact hash. The
+promotions downstream re-evaluate the same gates at the moment they act (gates/decision.py):
+a check's verdict is evidence the promotion compares with, never what lets it through.
 """
 
 
 import dagster as dg
 
 from gates.approvals import evaluate_version_approvals
-from gates.candidate import AUTOMATED_GATES, evaluate_candidate
-from gates.model_binding import model_artifact_hash
-from gates.policy import load_policy
+from gates.candidate import AUTOMATED_GATES, candidate_verdicts
 from gates.verdict import GateVerdict
+from lakegate.artifact import model_artifact_hash
+from lakegate.governance.context import Governance
 from lakegate.lake import LakeResource
-from lakegate.ledger import Ledger
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry
+from lakegate.registry import MlflowRegistry, Registry
 from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.features.online import OnlineStore, online_store_path
 from ml_assets.features.parity import check_parity
@@ -50,12 +50,14 @@ def _result(verdict: GateVerdict, asset: dg.AssetKey, subject: dict) -> dg.Asset
             "measured": dg.MetadataValue.json(verdict.measured),
             "thresholds": dg.MetadataValue.json(verdict.thresholds),
             "policy_version": dg.MetadataValue.text(verdict.policy_version or ""),
+            "policy_sha256": dg.MetadataValue.text(verdict.policy_sha256 or ""),
+            "digest": dg.MetadataValue.text(verdict.digest()),
             **{k: dg.MetadataValue.text(str(v)) for k, v in subject.items()},
         },
     )
 
 
-def _check_results(instance: dg.DagsterInstance, required: list[str]) -> list[dict]:
+def check_results(instance: dg.DagsterInstance, required: list[str]) -> list[dict]:
     """The latest evaluation of each required check ("asset/key:check"); absent ones are omitted."""
     found = []
     for name in required:
@@ -67,6 +69,20 @@ def _check_results(instance: dg.DagsterInstance, required: list[str]) -> list[di
     return found
 
 
+def automated_verdicts(instance: dg.DagsterInstance, lake: LakeResource, platform: Platform, registry: Registry,
+                       governance: Governance, version: str) -> list[GateVerdict]:
+    """The automated gates on the candidate `version`, evaluated now (by the check, and again by the
+    test promotion right before it acts)."""
+    name = CLAIMS_TRIAGE.registered_model_name(lake.catalog)
+    views = list(FEATURE_VIEWS.values())
+    return candidate_verdicts(
+        lake.lake(), registry, CLAIMS_TRIAGE, lake.catalog, version, governance, platform.environment,
+        check_results=lambda required: check_results(instance, required),
+        parity=lambda: check_parity(lake.lake(), lake.catalog, OnlineStore(online_store_path(platform.home_path), views), views),
+        evidence_dir=platform.home_path / "evidence" / name / str(version),
+    )
+
+
 @dg.multi_asset_check(
     # Eager: under declarative automation a new candidate is judged as soon as it is materialized.
     specs=[dg.AssetCheckSpec(g, asset=CANDIDATE_KEY, blocking=True, description=GATE_DESCRIPTIONS[g],
@@ -75,30 +91,24 @@ def _check_results(instance: dg.DagsterInstance, required: list[str]) -> list[di
 )
 def candidate_gates(context: dg.AssetCheckExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry):
     registry = mlflow.registry(home=platform.home_path)
+    governance = Governance.for_home(platform.home_path, platform.env())
     name = CLAIMS_TRIAGE.registered_model_name(lake.catalog)
     version = registry.model_version(name, "challenger").version
     artifact = model_artifact_hash(registry, name, version)
-    views = list(FEATURE_VIEWS.values())
-    _, verdicts = evaluate_candidate(
-        lake.lake(), registry, CLAIMS_TRIAGE, lake.catalog, version, load_policy(platform.environment),
-        check_results=lambda required: _check_results(context.instance, required),
-        parity=lambda: check_parity(lake.lake(), lake.catalog, OnlineStore(online_store_path(platform.home_path), views), views),
-        evidence_dir=platform.home_path / "evidence" / name / str(version),
-    )
-    ledger = Ledger.default()
     subject = {"model": name, "version": version, "artifact_sha256": artifact}
-    for verdict in verdicts:
-        record_verdict(ledger, verdict, name, version, artifact)
+    for verdict in automated_verdicts(context.instance, lake, platform, registry, governance, version):
+        record_verdict(governance.ledger, verdict, name, version, artifact)
         yield _result(verdict, CANDIDATE_KEY, subject)
 
 
 @dg.asset_check(asset=RELEASE_CANDIDATE_KEY, name=APPROVALS, blocking=True,
                 description="signed approvals of the roles prod requires, distinct principals, not the trainer, with an approved change ticket")
-def approvals_gate(lake: LakeResource, platform: Platform, mlflow: MlflowRegistry) -> dg.AssetCheckResult:
+def approvals_gate(platform: Platform, mlflow: MlflowRegistry) -> dg.AssetCheckResult:
     registry = mlflow.registry(home=platform.home_path)
+    governance = Governance.for_home(platform.home_path, platform.env())
     name = CLAIMS_TRIAGE.registered_model_name("test")
     version = registry.model_version(name, "challenger").version
     artifact = model_artifact_hash(registry, name, version)
-    verdict = evaluate_version_approvals(registry, name, version, target_env="prod", purpose="promotion", home=platform.home_path)
-    record_verdict(Ledger.default(), verdict, name, version, artifact)
+    verdict = evaluate_version_approvals(registry, governance, name, version, target_env="prod", purpose="promotion")
+    record_verdict(governance.ledger, verdict, name, version, artifact)
     return _result(verdict, RELEASE_CANDIDATE_KEY, {"model": name, "version": version, "artifact_sha256": artifact})

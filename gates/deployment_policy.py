@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, model_validator
 
 from gates.policy import POLICIES_DIR, VERSION_PATTERN, PolicyError, Share, read_policy_document
+from lakegate.governance.context import Governance
 
 GATE = "canary_health"
 
@@ -98,9 +99,12 @@ def available_deployment_policies(directory: Path = POLICIES_DIR) -> list[str]:
     return sorted(p.name[len("deployment."):-len(".yaml")] for p in Path(directory).glob("deployment.*.yaml"))
 
 
-def load_deployment_policy(env_name: str, directory: Path = POLICIES_DIR) -> DeploymentPolicy:
-    """Load and validate `deployment.<env_name>.yaml`: how endpoints in env_name take a new version."""
-    path, raw = read_policy_document("deployment", env_name, directory, available_deployment_policies(directory))
+def load_deployment_policy(env_name: str, directory: Path = POLICIES_DIR,
+                           governance: Governance | None = None) -> DeploymentPolicy:
+    """Load and validate `deployment.<env_name>.yaml`: how endpoints in env_name take a new version.
+    A deployment passes `governance`: the file must then be signed by a trusted governance owner."""
+    path, raw, _ = read_policy_document("deployment", env_name, directory, available_deployment_policies(directory),
+                                        governance)
     try:
         return DeploymentPolicy(**raw)
     except ValidationError as exc:

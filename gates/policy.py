@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from gates.verdict import GateVerdict, failed
 from lakegate.environment import ConfigError
+from lakegate.governance.context import Governance
+from lakegate.policy_signatures import PolicyTrustError, SignedPolicy, read_signed_policy
+from lakegate.trust import TrustError
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}\.\d+$"  # the date the policy was approved, then a counter
@@ -135,14 +138,20 @@ class PromotionPolicy(_Strict):
     calibration: CalibrationPolicy
     skew: SkewPolicy
     unit_tests: UnitTestsPolicy
+    _sha256: str | None = PrivateAttr(default=None)
 
     def thresholds(self, gate: str) -> dict[str, Any]:
         """The thresholds a gate applies: its policy section, as plain values."""
         return getattr(self, gate).model_dump(mode="json")
 
+    @property
+    def sha256(self) -> str | None:
+        """The SHA-256 of the signed file this policy was read from (None when read unsigned)."""
+        return self._sha256
+
     def verdict(self, gate: str, passed: bool, reason: str, measured: dict[str, Any]) -> GateVerdict:
         return GateVerdict(gate=gate, passed=passed, reason=reason, measured=measured,
-                           thresholds=self.thresholds(gate), policy_version=self.version)
+                           thresholds=self.thresholds(gate), policy_version=self.version, policy_sha256=self._sha256)
 
     def failed(self, gate: str, reason: str, **measured: Any) -> GateVerdict:
         return self.verdict(gate, False, reason, measured)
@@ -164,8 +173,10 @@ def available_policies(directory: Path = POLICIES_DIR) -> list[str]:
     return sorted(p.name[len("promotion."):-len(".yaml")] for p in directory.glob("promotion.*.yaml"))
 
 
-def read_policy_document(kind: str, env_name: str, directory: Path, known: list[str]) -> tuple[Path, dict]:
-    """`<kind>.<env_name>.yaml` from `directory` as a mapping whose `environment` is env_name;
+def read_policy_document(kind: str, env_name: str, directory: Path, known: list[str],
+                         governance: Governance | None = None) -> tuple[Path, dict, SignedPolicy | None]:
+    """`<kind>.<env_name>.yaml` from `directory` as a mapping whose `environment` is env_name, read
+    once; with `governance`, those exact bytes must carry a trusted governance owner's signature.
     PolicyError, naming the file and what is wrong, otherwise."""
     if not isinstance(env_name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", env_name):
         raise PolicyError(f"invalid environment name {env_name!r} for a {kind} policy")
@@ -173,22 +184,32 @@ def read_policy_document(kind: str, env_name: str, directory: Path, known: list[
     if not path.is_file():
         raise PolicyError(f"no {kind} policy for environment {env_name!r} ({path} does not exist); "
                           f"known: {', '.join(known) or 'none'}")
+    signed = None
+    if governance is not None:
+        try:
+            signed = read_signed_policy(path, governance.home, governance.trusted_keys())
+        except (PolicyTrustError, TrustError) as exc:
+            raise PolicyError(str(exc)) from None
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(signed.data if signed else path.read_bytes())
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}: expected a mapping at the top level")
     if raw.get("environment") != env_name:
         raise PolicyError(f"{path}: environment {raw.get('environment')!r} does not match the file name {env_name!r}")
-    return path, raw
+    return path, raw, signed
 
 
-def load_policy(env_name: str, directory: Path = POLICIES_DIR) -> PromotionPolicy:
-    """Load and validate `promotion.<env_name>.yaml`: the policy judging promotion into env_name."""
-    path, raw = read_policy_document("promotion", env_name, directory, available_policies(Path(directory)))
+def load_policy(env_name: str, directory: Path = POLICIES_DIR, governance: Governance | None = None) -> PromotionPolicy:
+    """Load and validate `promotion.<env_name>.yaml`: the policy judging promotion into env_name.
+    Decisions pass `governance`: the file must then be signed, and verdicts carry its SHA-256."""
+    path, raw, signed = read_policy_document("promotion", env_name, directory, available_policies(Path(directory)),
+                                             governance)
     try:
-        return PromotionPolicy(**raw)
+        policy = PromotionPolicy(**raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors())
         raise PolicyError(f"{path}: invalid promotion policy: {problems}") from None
+    policy._sha256 = signed.sha256 if signed else None
+    return policy

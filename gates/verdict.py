@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lakegate.signing import canonical_json, sha256_hex
+
 
 @dataclass(frozen=True)
 class GateVerdict:
@@ -18,9 +20,18 @@ class GateVerdict:
     measured: dict[str, Any] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     policy_version: str | None = None
+    policy_sha256: str | None = None  # the exact (signed) policy file the verdict was judged under
+    # What the verdict rests on, stable across re-evaluations of the same state (signatures, ticket
+    # states, trainer): a decision compares it with the check's verdict to see that nothing changed.
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def digest(self) -> str:
+        """SHA-256 of what must be the same when the same gate is evaluated again on the same state."""
+        return sha256_hex(canonical_json({"gate": self.gate, "passed": self.passed, "policy_sha256": self.policy_sha256,
+                                          "evidence": self.evidence}))
 
 
 def failed(gate: str, reason: str, **measured: Any) -> GateVerdict:

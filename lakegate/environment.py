@@ -53,8 +53,25 @@ class ServingConfig(_Strict):
     # Bearer tokens, one per scope, from these environment variables.
     invoke_token_env: str = "LAKEGATE_SERVING_INVOKE_TOKEN"
     admin_token_env: str = "LAKEGATE_SERVING_ADMIN_TOKEN"
+    # Who the admin token authenticates: the actor of every admin-API change in the audit ledger.
+    admin_principal: str = "serving-admin"
     # Only for a laptop: generate tokens under LAKEGATE_HOME/secrets when the variables are unset.
     allow_generated_tokens: bool = False
+
+
+class TrustConfig(_Strict):
+    """Where the roots of trust live: outside LAKEGATE_HOME, which someone without a key may write.
+
+    Each field names the environment variable that holds a path (lakegate/trust.py)."""
+
+    # Public keys of the governance owner (signs policies) and the release signer (signs bundles).
+    trusted_keys_env: str = "LAKEGATE_TRUSTED_KEYS"
+    # The append-only log the ledger head is published to (WORM storage in production).
+    anchor_env: str = "LAKEGATE_LEDGER_ANCHOR"
+    # The release signer's Ed25519 private key: it signs evidence-bundle manifests.
+    release_key_env: str = "LAKEGATE_RELEASE_KEY_FILE"
+    # Only for a laptop: a variable left unset means `<LAKEGATE_HOME>-trust/` beside the home.
+    allow_local_trust_dir: bool = False
 
 
 class Environment(_Strict):
@@ -65,6 +82,7 @@ class Environment(_Strict):
     expectations: ExpectationPolicy = ExpectationPolicy()
     landing_sensor_interval_seconds: int = 30
     serving: ServingConfig = ServingConfig()
+    trust: TrustConfig = TrustConfig()
 
     @property
     def home(self) -> Path:

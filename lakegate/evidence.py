@@ -1,24 +1,26 @@
-"""The evidence bundle: one zip with everything an auditor needs about one model version.
+"""The evidence bundle: one zip with everything an auditor needs about one model version, signed.
 
-`export_bundle` follows the version's promotion chain back (prod v1 ← test v1 ← dev v1, through the
-`lakegate.promoted_from` version tag) and writes, as separate files:
+`export_bundle` follows the version's promotion chain back (prod v1 ← test v1 ← dev v1) and writes,
+as separate files:
 
     manifest.json               every other file's SHA-256 and size; model, version, artifact hash,
-                                the chain, created_at, Lakegate's git commit, the lock-file match
+                                the chain, the ledger head, created_at, git commit, lock-file match
+    manifest.sig.json           the release signer's Ed25519 signature over manifest.json
     model/model_card.md         from the MLflow run of the original (dev) version
-    model/metrics.json          that run's metrics, params and tags (git commit, lock hash, principal)
+    model/metrics.json          that run's metrics, params and tags
     data/lineage.json           training set table@version and everything upstream, to the landed files
     code/requirements.lock      the lock file (the one whose SHA-256 the run recorded, when found)
-    gates/<gate>.json           the latest verdict of each gate on the chain's versions
+    gates/<gate>.json           the latest check verdict of each gate on the chain's versions
     gates/bias_report.json      the bias gate's per-group figures
+    policies/<sha256>.yaml      every policy a verdict was judged under, as signed,
+    policies/<sha256>.sig.json  with its governance owner's signature
     approvals/*.json            the signed approvals of the chain's versions, as stored
-    approvals/public_keys.json  the approvers' public keys (from the governance policy; never a private key)
-    ticket/<id>.json            each change ticket the approvals cite
-    ledger/records.jsonl        every ledger record about a chain version, plus those models' alias moves, verbatim
-    ledger/verify.json          the live ledger's own verification at export time
+    tickets/<id>.json           each change ticket the approvals cite, with its signed approval
+    ledger/ledger.jsonl         the whole audit ledger up to the head, verbatim
+    ledger/head.json            that head, and the latest head published to the anchor
 
-`lakegate.evidence_verify.verify_bundle` checks a bundle from the zip alone. What it proves and does
-not prove: docs/decisions/0011-evidence-bundle.md.
+The bundle carries no key to check it with: `lakegate.evidence_verify.verify_bundle` takes the
+auditor's own trusted keys. What it proves and does not prove: docs/decisions/0011-evidence-bundle.md.
 """
 
 from __future__ import annotations
@@ -26,16 +28,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakegate.environment import lakegate_home
-from lakegate.evidence_verify import BundleCheck, BundleError, sha256_hex, verify_bundle  # noqa: F401 - re-exported
-from lakegate.ledger import Ledger, find_secret, parse_line
+from lakegate import ledger_anchor
+from lakegate.artifact import model_artifact_hash
+from lakegate.environment import current_environment, lakegate_home
+from lakegate.evidence_verify import MANIFEST, MANIFEST_SIGNATURE, SIGNATURE_KIND, BundleError
+from lakegate.governance.approvals import Approval, approvals_dir
+from lakegate.governance.change_register import load_register, register_path
+from lakegate.ledger import Ledger, parse_line
+from lakegate.policy_signatures import stored_policy
 from lakegate.registry import Registry, RegistryError, Tags
+from lakegate.secrets import find_secret
+from lakegate.signing import load_private_key, same_public_key, parse_public_key, sha256_hex, signed
+from lakegate.trust import RELEASE, TrustError, load_trusted_keys, trust_paths
 
-FORMAT = "lakegate.evidence/v1"
+FORMAT = "lakegate.evidence/v2"
 PROMOTED_FROM = "lakegate.promoted_from"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCK = "requirements.lock"
@@ -49,15 +60,17 @@ class BundleSummary:
     version: str
     artifact_sha256: str
     chain: list[dict]
-    files: int  # files in the zip, manifest included
+    files: int  # files in the zip, manifest and signature included
     sha256: str  # of the zip itself
+    signer: str
 
 
 def export_bundle(model: str, version: str | int, out_path: str | Path, home: Path | None = None) -> BundleSummary:
-    """Write the evidence bundle of `model` `version` (a number or an alias) to `out_path`."""
-    from gates.model_binding import model_artifact_hash
-
+    """Write the signed evidence bundle of `model` `version` (a number or an alias) to `out_path`."""
     home = Path(home) if home else lakegate_home()
+    env = current_environment()
+    trust = trust_paths(env, home)
+    signer, release_key = _release_signer(trust)
     registry = Registry.from_env(home=home)
     registry.require_store()
     number = str(registry.model_version(model, version).version)
@@ -68,7 +81,11 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
     if run is None:
         raise RegistryError(f"{origin['model']} v{origin['version']} has no MLflow run: it was not trained by Lakegate")
     run_tags = dict(run.data.tags)
-    ledger = Ledger(home / "audit" / "ledger.jsonl")
+    ledger = Ledger.for_home(home, env)
+    verified = ledger.verify(anchor=ledger.anchor)
+    if not verified.ok:
+        raise BundleError("refused to export: the audit ledger fails verification ("
+                          + "; ".join(str(p) for p in verified.problems[:3]) + "); run `lakegate audit verify --anchor`")
 
     files: dict[str, bytes] = {}
     files["model/model_card.md"] = _run_artifact(registry, run.info.run_id, "model_card.md")
@@ -79,39 +96,54 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
     files["data/lineage.json"] = _json(_lineage(home, run_tags))
     lock_bytes, lock = _lock_file(run_tags)
     files[f"code/{LOCK}"] = lock_bytes
-    records = _ledger_lines(ledger, chain)
-    files["ledger/records.jsonl"] = b"".join(line + b"\n" for line in records)
-    verified = ledger.verify()
-    files["ledger/verify.json"] = _json({"ledger": str(ledger.path), "ok": verified.ok, "count": verified.count,
-                                         "last_hash": verified.last_hash, "problems": [str(p) for p in verified.problems]})
-    files.update(_gate_files([json.loads(line) for line in records], artifact))
+    ledger_bytes = ledger.path.read_bytes() if ledger.path.is_file() else b""
+    records = [r for r in (parse_line(line) for line in ledger_bytes.splitlines()) if r is not None]
+    files["ledger/ledger.jsonl"] = ledger_bytes
+    head = {"seq": records[-1]["seq"], "hash": records[-1]["hash"], "ledger_id": records[0]["hash"]} if records else None
+    files["ledger/head.json"] = _json({"head": head, "anchor": ledger_anchor.latest(ledger.anchor) if ledger.anchor else None})
+    verdicts = _gate_files(records, chain, artifact)
+    files.update(verdicts)
+    files.update(_policy_files(home, verdicts))
     approvals = _approval_files(home, chain)
     files.update(approvals)
-    files.update(_governance_files(home, approvals))
+    files.update(_ticket_files(home, approvals))
 
     manifest = {
         "format": FORMAT, "model": model, "version": number, "artifact_sha256": artifact, "chain": chain,
-        "created_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ledger_head": head, "created_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lakegate_git_commit": _git("rev-parse", "HEAD") or "unknown", "requirements_lock": lock,
         "files": {name: {"sha256": sha256_hex(data), "size": len(data)} for name, data in sorted(files.items())},
     }
-    files["manifest.json"] = _json(manifest)
+    files[MANIFEST] = _json(manifest)
+    files[MANIFEST_SIGNATURE] = _json(signed(release_key, {"kind": SIGNATURE_KIND, "signer": signer,
+                                                           "manifest_sha256": sha256_hex(files[MANIFEST])}))
+    secrets = ledger.secrets()
     for name, data in files.items():
-        secret = find_secret(data.decode("utf-8", errors="replace"))
+        secret = find_secret(data.decode("utf-8", errors="replace"), secrets)
         if secret:
-            raise BundleError(f"refused to export: {name} contains the value of ${secret}; secrets never leave in a bundle")
+            raise BundleError(f"refused to export: {name} contains the value of {secret}; secrets never leave in a bundle")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in ["manifest.json", *sorted(n for n in files if n != "manifest.json")]:
+        for name in [MANIFEST, MANIFEST_SIGNATURE, *sorted(n for n in files if n not in (MANIFEST, MANIFEST_SIGNATURE))]:
             zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), files[name], zipfile.ZIP_DEFLATED)
     tmp.replace(out)
-    return BundleSummary(out, model, number, artifact, chain, len(files), sha256_hex(out.read_bytes()))
+    return BundleSummary(out, model, number, artifact, chain, len(files), sha256_hex(out.read_bytes()), signer)
+
+
+def _release_signer(trust) -> tuple[str, object]:
+    """(id, private key) of the release signer, whose public key must be a trusted release key."""
+    key = load_private_key(trust.release_key)
+    for trusted in load_trusted_keys(trust.trusted_keys).keys:
+        if trusted.role == RELEASE and same_public_key(key.public_key(), parse_public_key(trusted.public_key)):
+            return trusted.id, key
+    raise TrustError(f"the release key {trust.release_key} is not a trusted release key in {trust.trusted_keys}")
 
 
 def promotion_chain(registry: Registry, model: str, version: str) -> list[dict]:
-    """[the version, what it was promoted from, ...]: the last entry is the originally trained version."""
+    """[the version, what it was promoted from, ...]: the last entry is the originally trained version.
+    The tags are only where to look; verification ties every link to its ledger promotion record."""
     chain: list[dict] = []
     name, number = model, str(version)
     while True:
@@ -119,8 +151,7 @@ def promotion_chain(registry: Registry, model: str, version: str) -> list[dict]:
         tags = dict(mv.tags or {})
         source = tags.get(PROMOTED_FROM)
         chain.append({"model": name, "version": str(mv.version), "run_id": mv.run_id or tags.get(Tags.MLFLOW_RUN_ID),
-                      "aliases": sorted(mv.aliases or []), "promoted_from": source,
-                      "artifact_sha256_tag": tags.get("lakegate.artifact_sha256")})
+                      "aliases": sorted(mv.aliases or []), "promoted_from": source})
         if not source:
             return chain
         if len(chain) >= MAX_CHAIN:
@@ -129,8 +160,6 @@ def promotion_chain(registry: Registry, model: str, version: str) -> list[dict]:
 
 
 def _run_artifact(registry: Registry, run_id: str, path: str) -> bytes:
-    import tempfile
-
     import mlflow
 
     with tempfile.TemporaryDirectory(prefix="lakegate-evidence-") as tmp, registry.activate():
@@ -166,37 +195,22 @@ def _lock_file(run_tags: dict) -> tuple[bytes, dict]:
     return current, {"sha256": sha256_hex(current), "run_tag": wanted, "matches": False, "source": "working tree"}
 
 
-def _ledger_lines(ledger: Ledger, chain: list[dict]) -> list[bytes]:
-    """Raw lines (verbatim) about a chain version, plus every alias move of the chain's models."""
+def _gate_files(records: list[dict], chain: list[dict], artifact: str) -> dict[str, bytes]:
+    """gates/<gate>.json: the latest check verdict of each gate per chain version on this artifact."""
     versions = {(c["model"], c["version"]) for c in chain}
-    models = {c["model"] for c in chain}
-    if not ledger.path.is_file():
-        return []
-    kept = []
-    with open(ledger.path, "rb") as f:
-        for line in f:
-            data = parse_line(line)
-            if data is None:
-                continue  # ledger/verify.json reports it
-            subject = data["subject"] if isinstance(data["subject"], dict) else {}
-            about = (subject.get("model"), str(subject.get("version")))
-            if about in versions or (data["kind"] == "alias_move" and subject.get("model") in models):
-                kept.append(line.rstrip(b"\r\n"))
-    return kept
-
-
-def _gate_files(records: list[dict], artifact: str) -> dict[str, bytes]:
-    """gates/<gate>.json: the latest verdict of each gate per chain version on this artifact."""
     latest: dict[tuple[str, str, str], dict] = {}
     for r in records:
-        if r["kind"] == "gate_evaluation" and r["subject"].get("artifact_sha256") == artifact:
-            latest[(r["subject"]["model"], r["subject"]["version"], r["subject"].get("gate"))] = r
+        s = r["subject"] if isinstance(r["subject"], dict) else {}
+        if (r["kind"] == "gate_evaluation" and s.get("artifact_sha256") == artifact
+                and (s.get("model"), s.get("version")) in versions and r["inputs"].get("at", "check") == "check"):
+            latest[(s["model"], s["version"], s.get("gate"))] = r
     names = [g for _, _, g in latest]
     files: dict[str, bytes] = {}
     for (model, version, gate), r in latest.items():
         verdict = {"gate": gate, "model": model, "version": version, "artifact_sha256": artifact,
                    "passed": r["outcome"].get("passed") is True, "measured": r["outcome"].get("measured"),
                    "thresholds": r["inputs"].get("thresholds"), "policy_version": r["inputs"].get("policy_version"),
+                   "policy_sha256": r["inputs"].get("policy_sha256"), "digest": r["outcome"].get("digest"),
                    "reason": r["reason"], "time": r["time"], "actor": r["actor"],
                    "ledger_seq": r["seq"], "ledger_hash": r["hash"]}
         stem = gate if names.count(gate) == 1 else f"{gate}@{model}-v{version}"
@@ -207,9 +221,21 @@ def _gate_files(records: list[dict], artifact: str) -> dict[str, bytes]:
     return files
 
 
-def _approval_files(home: Path, chain: list[dict]) -> dict[str, bytes]:
-    from gates.approvals import Approval, approvals_dir
+def _policy_files(home: Path, verdicts: dict[str, bytes]) -> dict[str, bytes]:
+    """policies/<sha256>.yaml and .sig.json for every policy a bundled verdict names."""
+    files: dict[str, bytes] = {}
+    for name, data in verdicts.items():
+        digest = json.loads(data).get("policy_sha256")
+        if not digest or f"policies/{digest}.yaml" in files:
+            continue
+        found = stored_policy(digest, home)
+        if found is not None:  # a missing policy shows up in verify_bundle as a verdict naming none
+            files[f"policies/{digest}.yaml"] = found[0]
+            files[f"policies/{digest}.sig.json"] = _json(found[1])
+    return files
 
+
+def _approval_files(home: Path, chain: list[dict]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for link in chain:
         folder = approvals_dir(home) / link["model"] / link["version"]
@@ -220,28 +246,10 @@ def _approval_files(home: Path, chain: list[dict]) -> dict[str, bytes]:
     return files
 
 
-def _governance_files(home: Path, approvals: dict[str, bytes]) -> dict[str, bytes]:
-    """approvals/public_keys.json (public halves only, from the policy) and ticket/<id>.json."""
-    from gates.change_register import load_register, register_path
-    from gates.governance import load_policy, policy_path, public_key_pem
-
-    signed = [json.loads(data) for data in approvals.values()]
-    files: dict[str, bytes] = {}
-    if signed:
-        policy = load_policy(policy_path(home))
-        keys = {}
-        for principal_id in sorted({a["principal"] for a in signed}):
-            p = policy.principal(principal_id)
-            if p is not None:
-                keys[principal_id] = {"display_name": p.display_name, "roles": list(p.roles),
-                                      "public_key": public_key_pem(p.verifying_key())}
-        files["approvals/public_keys.json"] = _json({"policy_version": policy.version, "principals": keys})
+def _ticket_files(home: Path, approvals: dict[str, bytes]) -> dict[str, bytes]:
     register = load_register(register_path(home))
-    for ticket_id in sorted({a["ticket"] for a in signed if a.get("ticket")}):
-        ticket = register.get(ticket_id)
-        if ticket is not None:  # a missing ticket shows up in verify_bundle as an approval citing none
-            files[f"ticket/{ticket_id}.json"] = _json(ticket.model_dump())
-    return files
+    cited = sorted({a["ticket"] for a in (json.loads(d) for d in approvals.values()) if a.get("ticket")})
+    return {f"tickets/{t}.json": _json(register.get(t).model_dump()) for t in cited if register.get(t) is not None}
 
 
 def _json(obj) -> bytes:

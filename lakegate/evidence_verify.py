@@ -1,28 +1,47 @@
-"""Check an evidence bundle (lakegate.evidence) from the zip alone: no LAKEGATE_HOME, no MLflow.
+"""Check an evidence bundle (lakegate.evidence) from the zip alone and the auditor's trusted keys: no
+LAKEGATE_HOME, no MLflow, and no key taken from the bundle.
 
-Checks: every file's SHA-256 and size match the manifest, none missing or extra; each ledger record's
-hash recomputes and the records keep seq order (and, where seqs are consecutive, the chain links);
-every approval's Ed25519 signature verifies against the bundled public key, the approval names a
-version of the bundled chain with the bundled artifact hash, and the ledger recorded it; every cited
-ticket names the approved version and is approved; every gate verdict passed and matches its ledger
-record; the lock file is the one the model was trained with. Each problem is one clear sentence.
+1. The manifest is signed by a release key the auditor trusts; every file matches it, none missing
+   or extra.
+2. The whole ledger recomputes, chains from genesis and ends at the signed head; with the auditor's
+   copy of the anchor log, it still extends every head published there.
+3. Every policy a verdict names is bundled and signed by a governance owner the auditor trusts.
+4. The chain is the ledger's: each link is a promotion record of this artifact, and the origin a
+   training record, which names the trainer.
+5. Every gate verdict passed, is its ledger record, names a chain version, this artifact and a
+   bundled signed policy; every gate the promotions required, and every gate the signed promotion
+   policy defines, is there.
+6. The approvals pass the approval gate again, under the signed governance policy, with the ledger's
+   trainer and the bundled tickets: the judge is the platform's own gate function, which the CLI
+   hands in (the core does not import the gates package).
+Each problem is one clear sentence.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from lakegate.ledger import parse_line, record_hash
+from lakegate import evidence_checks as checks
+from lakegate.signing import sha256_hex
+from lakegate.trust import RELEASE, TrustedKeys
 
-MANIFEST = "manifest.json"
+MANIFEST, MANIFEST_SIGNATURE = "manifest.json", "manifest.sig.json"
+SIGNATURE_KIND = "lakegate.manifest-signature/v1"
 
 
 class BundleError(ValueError):
     """A bundle that cannot be read at all (missing, not a zip, no manifest). For the user as it is."""
+
+
+class ApprovalJudge(Protocol):
+    def __call__(self, *, model: str, version: str, artifact_hash: str, trained_by: str | None, target_env: str,
+                 purpose: str, approvals: list, policy, register, prior_promotion_approvers: list[str],
+                 endpoint: str | None) -> tuple[bool, str]:
+        """(passed, reason) of the approval gate on these records."""
 
 
 @dataclass
@@ -30,16 +49,13 @@ class BundleCheck:
     path: Path
     model: str | None = None
     version: str | None = None
+    signer: str | None = None
     checked: dict[str, int] = field(default_factory=dict)  # what was checked: files, records, approvals, ...
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_bundle(path: str | Path) -> dict[str, bytes]:
@@ -58,7 +74,8 @@ def read_bundle(path: str | Path) -> dict[str, bytes]:
         raise BundleError(f"{path} is not a readable zip ({exc})") from None
 
 
-def verify_bundle(path: str | Path) -> BundleCheck:
+def verify_bundle(path: str | Path, trusted: TrustedKeys, judge: ApprovalJudge,
+                  anchors: list[dict] | None = None) -> BundleCheck:
     """Every problem found in the bundle; BundleError when it cannot be read as a bundle at all."""
     files = read_bundle(path)
     if MANIFEST not in files:
@@ -66,27 +83,47 @@ def verify_bundle(path: str | Path) -> BundleCheck:
     try:
         manifest = json.loads(files[MANIFEST])
         listed = manifest["files"]
-        assert isinstance(listed, dict)
+        assert isinstance(listed, dict) and isinstance(manifest.get("chain"), list)
     except (ValueError, KeyError, TypeError, AssertionError):
         raise BundleError(f"{path}: {MANIFEST} is not a readable manifest") from None
     check = BundleCheck(Path(path), manifest.get("model"), manifest.get("version"))
     problem = check.problems.append
+    check.signer = _manifest_signer(files, trusted, problem)
     _check_files(files, listed, problem)
     check.checked["files"] = len(listed)
-    chain = {(c.get("model"), str(c.get("version"))) for c in manifest.get("chain", [])}
-    artifact = manifest.get("artifact_sha256")
-    records = _check_records(files.get("ledger/records.jsonl", b""), problem)
+    records = checks.ledger_records(files, manifest, anchors, problem)
     check.checked["ledger records"] = len(records)
-    by_hash = {r["hash"]: r for r in records}
-    check.checked["approvals"] = _check_approvals(files, chain, artifact, records, problem)
-    check.checked["tickets"] = _check_tickets(files, chain, problem)
-    check.checked["gate verdicts"] = _check_gates(files, by_hash, artifact, problem)
+    policies = checks.signed_policies(files, trusted, problem)
+    check.checked["signed policies"] = len(policies)
+    links = checks.chain_links(manifest, records, problem)
+    trainer = checks.trainer_of(records, manifest.get("artifact_sha256"), problem)
+    verdicts = checks.gate_verdicts(files, manifest, records, policies, links, problem)
+    check.checked["gate verdicts"] = len(verdicts)
+    check.checked["approvals"] = checks.approvals(files, manifest, records, policies, verdicts, trainer, judge, problem)
     lock = manifest.get("requirements_lock") or {}
     data = files.get("code/requirements.lock")
     if data is not None and sha256_hex(data) != lock.get("run_tag"):
         problem(f"code/requirements.lock (sha256 {sha256_hex(data)[:12]}…) is not the lock file the model was trained "
                 f"with (run tag {str(lock.get('run_tag'))[:12]}…)")
     return check
+
+
+def _manifest_signer(files: dict[str, bytes], trusted: TrustedKeys, problem) -> str | None:
+    try:
+        signature = json.loads(files.get(MANIFEST_SIGNATURE, b""))
+    except ValueError:
+        signature = None
+    if not isinstance(signature, dict):
+        problem(f"{MANIFEST_SIGNATURE} is missing or unreadable: the manifest is unsigned")
+        return None
+    if signature.get("kind") != SIGNATURE_KIND or signature.get("manifest_sha256") != sha256_hex(files[MANIFEST]):
+        problem(f"{MANIFEST_SIGNATURE} does not sign this {MANIFEST} (the manifest was changed after signing)")
+        return None
+    signer = trusted.signer(signature, RELEASE)
+    if signer is None:
+        problem(f"the manifest's signature by {signature.get('signer')!r} does not verify against any release key you "
+                f"trust ({', '.join(trusted.holders(RELEASE)) or 'none'})")
+    return signer
 
 
 def _check_files(files: dict[str, bytes], listed: dict, problem) -> None:
@@ -99,113 +136,5 @@ def _check_files(files: dict[str, bytes], listed: dict, problem) -> None:
                     f"{str(entry.get('sha256') if isinstance(entry, dict) else entry)[:12]}…")
         elif len(data) != entry.get("size"):
             problem(f"{name} is {len(data)} bytes, the manifest says {entry.get('size')}")
-    for name in sorted(set(files) - set(listed) - {MANIFEST}):
+    for name in sorted(set(files) - set(listed) - {MANIFEST, MANIFEST_SIGNATURE}):
         problem(f"{name} is in the bundle but not in the manifest (an added file)")
-
-
-def _check_records(data: bytes, problem) -> list[dict]:
-    records: list[dict] = []
-    previous: dict | None = None
-    for line_no, line in enumerate(data.splitlines(), start=1):
-        record = parse_line(line)
-        if record is None:
-            problem(f"ledger/records.jsonl line {line_no} is not a ledger record")
-            continue
-        seq = record["seq"]
-        if record_hash(record) != record["hash"]:
-            problem(f"ledger record {seq} (ledger/records.jsonl line {line_no}) was edited: its content does not match its hash")
-        if previous is not None:
-            if seq <= previous["seq"]:
-                problem(f"ledger record {seq} (line {line_no}) comes after record {previous['seq']}: out of seq order")
-            elif seq == previous["seq"] + 1 and record["prev_hash"] != previous["hash"]:
-                problem(f"ledger record {seq} does not chain to record {seq - 1} (prev_hash differs from its hash)")
-        records.append(record)
-        previous = record
-    if not records:
-        problem("ledger/records.jsonl holds no ledger records for this model version")
-    return records
-
-
-def _check_approvals(files: dict[str, bytes], chain: set, artifact: str | None, records: list[dict], problem) -> int:
-    from gates.approvals import Approval, ApprovalError, verify_signature
-    from gates.governance import parse_public_key
-
-    try:
-        keys = json.loads(files.get("approvals/public_keys.json", b"{}")).get("principals", {})
-    except (ValueError, AttributeError):
-        problem("approvals/public_keys.json is not readable JSON")
-        keys = {}
-    ledger_signatures = {r["outcome"].get("signature") for r in records if r["kind"] == "approval"}
-    names = sorted(n for n in files if n.startswith("approvals/") and n != "approvals/public_keys.json")
-    for name in names:
-        try:
-            approval = Approval.from_dict(json.loads(files[name]), name)
-        except (ValueError, ApprovalError) as exc:
-            problem(f"{name} is not a readable approval: {exc}")
-            continue
-        who = f"{name} ({approval.principal} as {approval.role})"
-        entry = keys.get(approval.principal)
-        if not isinstance(entry, dict):
-            problem(f"{who}: no public key for {approval.principal} in approvals/public_keys.json")
-        else:
-            try:
-                key = parse_public_key(entry.get("public_key", ""))
-            except ValueError as exc:
-                problem(f"{who}: the bundled public key of {approval.principal} is unreadable ({exc})")
-            else:
-                if not verify_signature(approval, key):
-                    problem(f"{who}: the Ed25519 signature does not verify against {approval.principal}'s public key")
-                if approval.role not in entry.get("roles", []):
-                    problem(f"{who}: {approval.principal} does not hold the role {approval.role!r} in the policy")
-        if (approval.model, approval.version) not in chain:
-            problem(f"{who} approves {approval.model} v{approval.version}, which is not in the bundled version's chain")
-        if approval.artifact_hash != artifact:
-            problem(f"{who} is bound to artifact {approval.artifact_hash[:12]}…, not the bundled {str(artifact)[:12]}…")
-        if approval.signature not in ledger_signatures:
-            problem(f"{who}: no approval record in ledger/records.jsonl carries this signature")
-        if approval.ticket and f"ticket/{approval.ticket}.json" not in files:
-            problem(f"{who} cites change ticket {approval.ticket}, which is not in the bundle")
-    if not names:
-        problem("the bundle holds no approvals")
-    return len(names)
-
-
-def _check_tickets(files: dict[str, bytes], chain: set, problem) -> int:
-    names = sorted(n for n in files if n.startswith("ticket/"))
-    for name in names:
-        try:
-            ticket = json.loads(files[name])
-            model, version, status = ticket["model"], str(ticket["version"]), ticket["status"]
-        except (ValueError, KeyError, TypeError):
-            problem(f"{name} is not a readable change ticket")
-            continue
-        if (model, version) not in chain:
-            problem(f"{name} names {model} v{version}, which is not in the bundled version's chain")
-        if status != "approved":
-            problem(f"{name} is {status}, not approved")
-    return len(names)
-
-
-def _check_gates(files: dict[str, bytes], by_hash: dict[str, dict], artifact: str | None, problem) -> int:
-    names = sorted(n for n in files if n.startswith("gates/") and n != "gates/bias_report.json")
-    for name in names:
-        try:
-            verdict = json.loads(files[name])
-            gate, passed = verdict["gate"], verdict["passed"]
-        except (ValueError, KeyError, TypeError):
-            problem(f"{name} is not a readable gate verdict")
-            continue
-        where = f"gate {gate} on {verdict.get('model')} v{verdict.get('version')}"
-        if passed is not True:
-            problem(f"{where} did not pass: {verdict.get('reason')}")
-        if verdict.get("artifact_sha256") != artifact:
-            problem(f"{name}: {where} judged another artifact ({str(verdict.get('artifact_sha256'))[:12]}…)")
-        record = by_hash.get(verdict.get("ledger_hash"))
-        if record is None:
-            problem(f"{name}: {where} has no matching record in ledger/records.jsonl")
-        elif (record["outcome"].get("passed") is True) != passed or record["outcome"].get("measured") != verdict.get("measured") \
-                or record["inputs"].get("thresholds") != verdict.get("thresholds"):
-            problem(f"{name}: {where} differs from its ledger record {record['seq']}")
-    if not names:
-        problem("the bundle holds no gate verdicts")
-    return len(names)

@@ -1,5 +1,5 @@
-"""The audit ledger: an append-only, hash-chained record of every gate evaluation, approval,
-promotion, alias move, deployment, rollback and traffic change.
+"""The audit ledger: an append-only, hash-chained record of every training, gate evaluation,
+approval, change approval, promotion, alias move, deployment, rollback, traffic change and break-glass.
 
 Embedded default: JSON Lines at `$LAKEGATE_HOME/audit/ledger.jsonl`, one canonical-JSON record a
 line. Each record carries `seq` (1, 2, ...), a UTC `time`, `prev_hash` (the previous record's
@@ -8,37 +8,37 @@ whitespace) of every other field. A head file beside it (`ledger.head.json`: cou
 replaced atomically) anchors the end, so deleting the last records is detected too.
 
 Appends hold a file lock (threads and processes) and refuse to extend a ledger whose last line
-does not match the head, so a truncation cannot be papered over by the next append. Secrets are
-refused: a record containing the value of a secret-looking environment variable is never written.
-What the chain does and does not protect against: docs/decisions/0008-audit-ledger.md.
+does not match the head, so a truncation cannot be papered over by the next append. Every append
+also publishes the head to the anchor log outside LAKEGATE_HOME (lakegate/ledger_anchor.py), so a
+rewrite with fresh hashes is caught by `verify(anchor=...)`. Secrets are refused: a record holding
+any secret this installation knows (lakegate/secrets.py) is never written. What the chain does and
+does not protect against: docs/decisions/0008-audit-ledger.md and docs/threat-model.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
+from lakegate import ledger_anchor
 from lakegate.atomic_file import write_text_atomically
+from lakegate.environment import Environment, current_environment, lakegate_home
+from lakegate.ledger_format import FIELDS, GENESIS, canonical, parse_line, record_hash
+from lakegate.ledger_verify import Problem, VerifyResult, check
+from lakegate.secrets import find_secret, secret_values
 
-from lakegate.environment import lakegate_home
+__all__ = ["GENESIS", "KINDS", "Ledger", "LedgerError", "Record", "SecretInRecordError", "canonical", "parse_line",
+           "record_hash"]
 
-if TYPE_CHECKING:
-    from lakegate.ledger_verify import VerifyResult
-
-KINDS = ("gate_evaluation", "approval", "promotion", "alias_move", "deployment", "rollback", "traffic_change")
-GENESIS = "0" * 64
-FIELDS = ("seq", "time", "kind", "actor", "subject", "inputs", "outcome", "reason", "prev_hash", "hash")
-SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET)$|PASSWORD", re.IGNORECASE)
-MIN_SECRET_LENGTH = 8
+KINDS = ("gate_evaluation", "approval", "change_approval", "training", "promotion", "alias_move", "deployment",
+         "rollback", "traffic_change", "break_glass")
 LOCK_TIMEOUT_SECONDS = 60
 
 
@@ -47,18 +47,7 @@ class LedgerError(ValueError):
 
 
 class SecretInRecordError(LedgerError):
-    """A record would contain the value of a secret environment variable."""
-
-
-def canonical(obj: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 text, no NaN or infinity."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def record_hash(fields: dict) -> str:
-    """SHA-256 over the canonical JSON of every field but `hash` (unknown future fields included)."""
-    body = {k: v for k, v in fields.items() if k != "hash"}
-    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+    """A record would contain the value of a secret."""
 
 
 @dataclass(frozen=True)
@@ -82,49 +71,41 @@ class Record:
         return asdict(self)
 
 
-def find_secret(obj: Any, environ: dict[str, str] | None = None) -> str | None:
-    """The name of a secret-looking environment variable whose value appears anywhere in obj."""
-    secrets = {name: value for name, value in (environ if environ is not None else os.environ).items()
-               if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
-    for text in _strings(obj) if secrets else ():
-        for name, value in secrets.items():
-            if value in text:
-                return name
-    return None
-
-
-def _strings(obj: Any) -> Iterator[str]:
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield str(key)
-            yield from _strings(value)
-    elif isinstance(obj, (list, tuple)):
-        for value in obj:
-            yield from _strings(value)
-    elif obj is not None:
-        yield str(obj)
-
-
 class Ledger:
     """One ledger file, its head (anchor) and its lock."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, anchor: Path | None = None,
+                 secrets: Callable[[], dict[str, str]] | None = None):
         self.path = Path(path)
         self.head_path = self.path.with_name(self.path.stem + ".head.json")
         self.lock_path = self.path.with_name(self.path.stem + ".lock")
+        self.anchor = Path(anchor) if anchor is not None else None  # where every head is published
+        self.secrets = secrets or (lambda: secret_values())
+
+    @classmethod
+    def for_home(cls, home: Path, env: Environment | None = None) -> "Ledger":
+        """The ledger of a LAKEGATE_HOME, anchored where the environment names, guarded against every
+        secret the home and its trust directory hold."""
+        from lakegate.trust import trust_paths
+
+        home = Path(home).resolve()
+        trust = trust_paths(env or current_environment(), home)
+        key_dirs = (trust.keys_dir, trust.release_key.parent)
+        return cls(home / "audit" / "ledger.jsonl", anchor=trust.anchor,
+                   secrets=lambda: secret_values(home, key_dirs=key_dirs))
 
     @classmethod
     def default(cls) -> "Ledger":
-        return cls(lakegate_home() / "audit" / "ledger.jsonl")
+        return cls.for_home(lakegate_home())
 
     # writing
 
     def append(self, kind: str, actor: str, subject: dict, inputs: dict, outcome: dict, reason: str | None = None) -> Record:
         """Validate, chain and durably append one record; returns it as written."""
         fields = _validated(kind, actor, subject, inputs, outcome, reason)
-        secret = find_secret(fields)
+        secret = find_secret(fields, self.secrets())
         if secret:
-            raise SecretInRecordError(f"refused a {kind} record: it contains the value of ${secret}; secrets must never appear in the ledger")
+            raise SecretInRecordError(f"refused a {kind} record: it contains the value of {secret}; secrets must never appear in the ledger")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock():
             last_seq, last_hash = self._tail_under_lock()
@@ -135,7 +116,22 @@ class Ledger:
                 f.flush()
                 os.fsync(f.fileno())
             self._write_head(fields["seq"], fields["hash"])
+            if self.anchor is not None:
+                try:
+                    ledger_anchor.publish(self.anchor, self._ledger_id(fields), fields["seq"], fields["hash"])
+                except ledger_anchor.AnchorError as exc:
+                    raise LedgerError(f"record {fields['seq']} is in the ledger but not anchored: {exc}") from None
         return Record.from_dict(fields)
+
+    def _ledger_id(self, appended: dict) -> str:
+        """The hash of record 1, which names this ledger in its anchor."""
+        if appended["seq"] == 1:
+            return appended["hash"]
+        with open(self.path, "rb") as f:
+            first = parse_line(f.readline())
+        if first is None:
+            raise LedgerError(f"the first line of {self.path} is not a record; run `lakegate audit verify`")
+        return first["hash"]
 
     def append_alias_move(self, actor: str, model: str, alias: str, from_version: str | int | None, to_version: str | int | None,
                           reason: str, outcome: dict | None = None) -> Record:
@@ -226,31 +222,29 @@ class Ledger:
             for line_no, line in enumerate(f, start=1):
                 yield line_no, parse_line(line)
 
-    def verify(self) -> VerifyResult:
-        """Check every record's hash, the chain, the order and the head; name each problem's record
-        (lakegate.ledger_verify)."""
-        from lakegate.ledger_verify import check
-
+    def verify(self, anchor: Path | None = None) -> VerifyResult:
+        """Check every record's hash, the chain, the order and the head (lakegate.ledger_verify); with
+        `anchor`, also that the ledger still extends every head published there."""
         # Under the lock, a consistent snapshot; a read-only copy (an auditor's) has no writers.
         with self._lock() if os.access(self.path.parent, os.W_OK) else contextlib.nullcontext():
-            return check(list(self._lines()), self._head_or_problem())
+            lines = list(self._lines())
+            result = check(lines, self._head_or_problem())
+        if anchor is None:
+            return result
+        try:
+            heads = ledger_anchor.read_anchors(Path(anchor))
+        except ledger_anchor.AnchorError as exc:
+            found = [str(exc)]
+        else:
+            found = ledger_anchor.anchor_problems({d["seq"]: d["hash"] for _, d in lines if d is not None}, heads)
+        extra = [Problem("anchor", None, None, text) for text in found]
+        return VerifyResult(result.count, result.last_hash, [*result.problems, *extra])
 
     def _head_or_problem(self) -> dict | str | None:
         try:
             return self._read_head()
         except LedgerError as exc:
             return str(exc)
-
-
-def parse_line(line: bytes | str) -> dict | None:
-    """A line's record fields, or None when it is not a well-formed record (its hash is not checked)."""
-    try:
-        data = json.loads(line)
-    except ValueError:  # includes undecodable bytes
-        return None
-    if not (isinstance(data, dict) and all(k in data for k in FIELDS)):
-        return None
-    return data if type(data["seq"]) is int and data["seq"] >= 1 and isinstance(data["hash"], str) else None
 
 
 def _validated(kind: str, actor: str, subject: dict, inputs: dict, outcome: dict, reason: str | None) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lakegate.ledger import GENESIS, record_hash
+from lakegate.ledger_format import GENESIS, record_hash
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""`lakegate approve MODEL VERSION --role ROLE --ticket ID`: sign an approval bound to one model version
-and its artifact hash; and `lakegate change create|approve|show` for the change register.
+"""`lakegate approve MODEL VERSION --role ROLE --ticket ID`: sign an approval bound to one model version,
+its artifact hash and the trainer the audit ledger recorded; and `lakegate change create|approve|show`
+for the change register, where approving a ticket is a signature too.
 
 The approver is `--as` or $LAKEGATE_PRINCIPAL; the private key is `--key`, else
-$LAKEGATE_APPROVER_KEY_FILE, else the demo key at $LAKEGATE_HOME/governance/keys/<principal>.pem
-(an encrypted key's passphrase comes from $LAKEGATE_APPROVER_KEY_PASSPHRASE). Whether an approval is
-enough is the approval gate's decision (roles, segregation of duties, ticket), not this command's.
+$LAKEGATE_APPROVER_KEY_FILE, else the demo key in the trust directory (an encrypted key's passphrase
+comes from $LAKEGATE_APPROVER_KEY_PASSPHRASE). Whether an approval is enough is the approval gate's
+decision (roles, segregation of duties, ticket), not this command's.
 """
 
 from __future__ import annotations
@@ -24,61 +25,86 @@ from lakegate.cli.errors import UsageError
 console = Console()
 change_app = typer.Typer(help="The change register (a file stand-in for the ITSM): create, approve, show tickets.",
                          no_args_is_help=True)
+KEY_OPTION = typer.Option(None, "--key", help="Your Ed25519 private key, PEM (default: $LAKEGATE_APPROVER_KEY_FILE, then the demo key)")
+AS_OPTION = typer.Option(None, "--as", help="Your principal id in the governance policy (default: $LAKEGATE_PRINCIPAL)")
 
 
 def approve_command(
     model: str = typer.Argument(..., help="Registered model, e.g. test.claims.triage_model"),
     version: str = typer.Argument(..., help="Version number or alias (challenger, champion); the number is signed"),
     role: str = typer.Option(..., "--role", help="The role you approve in, e.g. model_risk, compliance, release_manager"),
-    ticket: str = typer.Option(..., "--ticket", help="Change ticket id in the change register, e.g. CHG-0001"),
-    principal: Optional[str] = typer.Option(None, "--as", help="Your principal id in the governance policy (default: $LAKEGATE_PRINCIPAL)"),
-    key: Optional[Path] = typer.Option(None, "--key", help="Your Ed25519 private key, PEM (default: $LAKEGATE_APPROVER_KEY_FILE, then the demo key)"),
-    purpose: str = typer.Option("promotion", "--purpose", help="What you approve: promotion or deployment"),
+    ticket: Optional[str] = typer.Option(None, "--ticket", help="Change ticket id in the change register, e.g. CHG-0001 "
+                                                                "(not needed for a break-glass)"),
+    principal: Optional[str] = AS_OPTION,
+    key: Optional[Path] = KEY_OPTION,
+    purpose: str = typer.Option("promotion", "--purpose", help="What you approve: promotion, deployment or break_glass"),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="The serving endpoint (deployment and break_glass)"),
 ) -> None:
-    """Sign and record an approval of one model version (bound to its exact artifact)."""
-    from gates.approvals import load_private_key, record_approval, sign_approval
-    from gates.change_register import ChangeRegisterError, load_register, register_path
-    from gates.demo_governance import demo_key_path
-    from gates.governance import PURPOSES, GovernanceError, load_policy, same_public_key
-    from gates.model_binding import model_artifact_hash
+    """Sign and record an approval of one model version (bound to its exact artifact and its trainer)."""
+    from lakegate.artifact import model_artifact_hash
+    from lakegate.environment import lakegate_home
+    from lakegate.governance.approvals import record_approval, sign_approval
+    from lakegate.governance.change_register import ChangeRegisterError, register_path
+    from lakegate.governance.context import Governance
+    from lakegate.governance.policy import PURPOSES
     from lakegate.registry import Registry
 
     if purpose not in PURPOSES:
         raise UsageError(f"--purpose {purpose!r} must be one of {', '.join(PURPOSES)}")
+    if purpose != "promotion" and not endpoint:
+        raise UsageError(f"a {purpose} approval names its serving endpoint: give --endpoint NAME")
+    if purpose != "break_glass" and not ticket:
+        raise UsageError(f"a {purpose} approval cites a change ticket: give --ticket ID")
+    governance = Governance.for_home(lakegate_home())
+    policy, _ = governance.policy()
+    principal, private_key = signing_identity(policy, principal, key, role=role)
+
+    registry = Registry.from_env()
+    registry.require_store()
+    number = str(registry.model_version(model, version).version)
+    found = governance.register().get(ticket) if ticket else None
+    if ticket and found is None:
+        raise ChangeRegisterError(f"change ticket {ticket} is not in the change register at {register_path()} "
+                                  f"(create it with `lakegate change create {model} {number}`)")
+    if found is not None and not found.names(model, number):
+        raise ChangeRegisterError(f"change ticket {ticket} names {found.model} v{found.version}, not {model} v{number}")
+    artifact_hash = model_artifact_hash(registry, model, number)
+    trainer = governance.trainer(artifact_hash)
+    approval = sign_approval(private_key, model, number, artifact_hash, role, ticket, principal, purpose,
+                             dt.datetime.now(dt.timezone.utc), trained_by=trainer, endpoint=endpoint)
+    path = record_approval(approval, governance.home, governance.ledger)
+    pending = "" if found is None or found.status == "approved" else f" (note: {ticket} is {found.status}, not approved yet)"
+    under = f" under {ticket}" if ticket else ""
+    typer.echo(f"approved {model} v{number} (trained by {trainer}) for {purpose}{f' on {endpoint}' if endpoint else ''} "
+               f"as {role} by {principal}{under}, artifact sha256 {artifact_hash[:12]}…; recorded in {path}{pending}")
+
+
+def signing_identity(policy, principal: str | None, key: Path | None, role: str | None = None):
+    """(principal id, private key) after checking the principal is in the signed policy, holds `role`,
+    and that the key is theirs (its public half is the one the policy names)."""
+    from lakegate.environment import lakegate_home
+    from lakegate.governance.policy import GovernanceError
+    from lakegate.signing import load_private_key, same_public_key
+
+    from gates.demo_governance import demo_key_path
+
     principal = (principal or os.environ.get("LAKEGATE_PRINCIPAL", "")).strip()
     if not principal:
-        raise UsageError("who is approving? give --as PRINCIPAL or set LAKEGATE_PRINCIPAL")
-    policy = load_policy()
+        raise UsageError("who is signing? give --as PRINCIPAL or set LAKEGATE_PRINCIPAL")
     who = policy.principal(principal)
     if who is None:
         known = ", ".join(p.id for p in policy.principals)
         raise GovernanceError(f"{principal} is not a principal in the governance policy {policy.source} (known: {known})")
-    if role not in who.roles:
+    if role is not None and role not in who.roles:
         held = ", ".join(who.roles) or "none"
         raise GovernanceError(f"{principal} does not hold the role {role} in the governance policy (roles held: {held})")
-    key_path = key or Path(os.environ.get("LAKEGATE_APPROVER_KEY_FILE", "") or demo_key_path(principal))
+    key_path = key or Path(os.environ.get("LAKEGATE_APPROVER_KEY_FILE", "") or demo_key_path(principal, lakegate_home()))
     if not key_path.is_file():
         raise UsageError(f"no private key for {principal} at {key_path} (give --key or set LAKEGATE_APPROVER_KEY_FILE)")
     private_key = load_private_key(key_path, os.environ.get("LAKEGATE_APPROVER_KEY_PASSPHRASE") or None)
     if not same_public_key(private_key.public_key(), who.verifying_key()):
         raise GovernanceError(f"the key at {key_path} is not {principal}'s: it does not match their public key in {policy.source}")
-
-    registry = Registry.from_env()
-    registry.require_store()
-    number = str(registry.model_version(model, version).version)
-    found = load_register().get(ticket)
-    if found is None:
-        raise ChangeRegisterError(f"change ticket {ticket} is not in the change register at {register_path()} "
-                                  f"(create it with `lakegate change create {model} {number}`)")
-    if not found.names(model, number):
-        raise ChangeRegisterError(f"change ticket {ticket} names {found.model} v{found.version}, not {model} v{number}")
-    artifact_hash = model_artifact_hash(registry, model, number)
-    approval = sign_approval(private_key, model, number, artifact_hash, role, ticket, principal, purpose,
-                             dt.datetime.now(dt.timezone.utc))
-    path = record_approval(approval)
-    pending = "" if found.status == "approved" else f" (note: {ticket} is {found.status}, not approved yet)"
-    typer.echo(f"approved {model} v{number} for {purpose} as {role} by {principal} under {ticket}, "
-               f"artifact sha256 {artifact_hash[:12]}…; recorded in {path}{pending}")
+    return principal, private_key
 
 
 @change_app.command("create")
@@ -89,7 +115,7 @@ def change_create(
     ticket_id: Optional[str] = typer.Option(None, "--id", help="Ticket id (default: the next CHG-NNNN)"),
 ) -> None:
     """Open a draft change ticket naming one model version."""
-    from gates.change_register import add_ticket
+    from lakegate.governance.change_register import add_ticket
 
     ticket = add_ticket(model, version, summary, ticket_id)
     typer.echo(f"created {ticket.id} ({ticket.status}) for {ticket.model} v{ticket.version}: {ticket.summary}")
@@ -98,16 +124,28 @@ def change_create(
 @change_app.command("approve")
 def change_approve(
     ticket_id: str = typer.Argument(..., help="Ticket id, e.g. CHG-0001"),
-    by: Optional[str] = typer.Option(None, "--by", help="Who approves the change (default: $LAKEGATE_PRINCIPAL)"),
+    principal: Optional[str] = AS_OPTION,
+    key: Optional[Path] = KEY_OPTION,
 ) -> None:
-    """Approve a draft change ticket (the demo's stand-in for the change advisory board)."""
-    from gates.change_register import approve_ticket
+    """Approve a draft change ticket with your signature (the stand-in for a change advisory board)."""
+    from lakegate.environment import lakegate_home
+    from lakegate.governance.change_register import approve_ticket
+    from lakegate.governance.context import Governance
 
-    by = (by or os.environ.get("LAKEGATE_PRINCIPAL", "")).strip()
-    if not by:
-        raise UsageError("who approves the change? give --by NAME or set LAKEGATE_PRINCIPAL")
-    ticket = approve_ticket(ticket_id, by)
-    typer.echo(f"approved {ticket.id} for {ticket.model} v{ticket.version} (by {ticket.approved_by})")
+    governance = Governance.for_home(lakegate_home())
+    policy, _ = governance.policy()
+    principal, private_key = signing_identity(policy, principal, key, role=policy.change_approver_role)
+    ticket = approve_ticket(ticket_id, principal, private_key, ledger=governance.ledger)
+    typer.echo(f"approved {ticket.id} for {ticket.model} v{ticket.version} (signed by {ticket.approved_by})")
+
+
+@change_app.command("close")
+def change_close(ticket_id: str = typer.Argument(..., help="Ticket id, e.g. CHG-0001")) -> None:
+    """Close a ticket: from then on it authorises nothing (a version it covered can no longer move)."""
+    from lakegate.governance.change_register import close_ticket
+
+    ticket = close_ticket(ticket_id)
+    typer.echo(f"closed {ticket.id} for {ticket.model} v{ticket.version}")
 
 
 @change_app.command("show")
@@ -116,7 +154,7 @@ def change_show(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON (for machines)."),
 ) -> None:
     """Show one change ticket, or all of them."""
-    from gates.change_register import ChangeRegisterError, load_register, register_path
+    from lakegate.governance.change_register import ChangeRegisterError, load_register, register_path
 
     tickets = list(load_register().tickets)
     if ticket_id is not None:

@@ -3,8 +3,9 @@
 1. generate synthetic claims into landing (when it is empty);
 2. build lakehouse, features, training set and candidate model; the automated gates judge it and,
    when all pass, the candidate is copied to the test catalog;
-3. the demo approvers sign: a change ticket is opened and approved, model risk and compliance sign
-   with their Ed25519 keys (generated under $LAKEGATE_HOME/governance, never committed);
+3. the demo approvers sign: a change ticket is opened and signed off by the change approver, model
+   risk and compliance sign with their Ed25519 keys (generated in the trust directory beside
+   $LAKEGATE_HOME, never committed), bound to the version, its artifact and its recorded trainer;
 4. the release candidate's approval gate decides, and prod takes the version as champion;
 5. the release manager signs the deployment; the champion goes to the `claims-triage` endpoint (a
    canary against the incumbent when there is one) and a claim is scored through `lakegate serve`.
@@ -24,7 +25,7 @@ from lakegate.environment import lakegate_home
 
 DEMO_TRAINER = "ana.trainer"
 DEMO_APPROVERS = (("mo.risk", "model_risk"), ("cy.compliance", "compliance"))
-CHANGE_APPROVER = "rel.manager"
+CHANGE_APPROVER = "cab.chair"
 BUILD = "(not group:promotion and not group:deployment) or key:ml/claims_triage_test_model"
 RELEASE = "key:ml/claims_triage_release_candidate+ and not group:deployment"
 
@@ -42,7 +43,8 @@ def demo_command(
     home = lakegate_home()
     os.environ.setdefault("LAKEGATE_PRINCIPAL", DEMO_TRAINER)  # who trains: never an approver
     governance = init_demo_governance(home)
-    console.print(f"demo principals and keys: {governance.keys_dir}")
+    console.print(f"demo principals' keys, trusted keys and the ledger anchor: {governance.trust.keys_dir.parent} "
+                  f"(outside {home}); policies signed by the demo governance owner")
     landing = home / "landing"
     if landing.exists() and any(landing.rglob("*.csv*")):
         console.print(f"landing {landing} already has files: ingesting what is new")
@@ -79,34 +81,59 @@ def demo_command(
 
 
 def sign_demo_approvals(home: Path) -> tuple[str, str]:
-    """Open and approve a change ticket, then sign as the demo approvers (as people would with
-    `lakegate change create|approve` and `lakegate approve`)."""
-    from gates.approvals import load_private_key, record_approval, sign_approval
-    from gates.change_register import add_ticket, approve_ticket
-    from gates.demo_governance import demo_key_path
-    from gates.model_binding import model_artifact_hash
+    """Open a change ticket and have the change approver sign it off, then sign as the demo approvers
+    (as people would with `lakegate change create|approve` and `lakegate approve`)."""
     from lakegate.registry import Registry
 
-    registry = Registry.from_env(home=home)
     name = "test.claims.triage_model"
-    version = registry.model_version(name, "challenger").version
-    artifact = model_artifact_hash(registry, name, version)
-    ticket = add_ticket(name, version, f"Promote claims triage {name} v{version} to production")
-    approve_ticket(ticket.id, approved_by=CHANGE_APPROVER)
-    console.print(f"change ticket {ticket.id} for {name} v{version} approved by {CHANGE_APPROVER}")
-    now = dt.datetime.now(dt.timezone.utc)
+    version = Registry.from_env(home=home).model_version(name, "challenger").version
+    ticket = demo_ticket(home, name, version, f"Promote claims triage {name} v{version} to production")
     for principal, role in DEMO_APPROVERS:
-        key = load_private_key(demo_key_path(principal, home))
-        record_approval(sign_approval(key, name, version, artifact, role, ticket.id, principal, "promotion", now), home)
-        console.print(f"signed: {principal} approves {name} v{version} as {role} (artifact sha256 {artifact[:12]}…)")
-    return version, ticket.id
+        demo_sign(home, principal, role, name, version, ticket, "promotion")
+    return version, ticket
+
+
+def demo_ticket(home: Path, model: str, version: str, summary: str) -> str:
+    """A change ticket for `model` `version`, signed off by the demo's change approver."""
+    from gates.demo_governance import demo_key_path
+    from lakegate.governance.change_register import add_ticket, approve_ticket
+    from lakegate.ledger import Ledger
+    from lakegate.signing import load_private_key
+
+    ticket = add_ticket(model, version, summary)
+    approve_ticket(ticket.id, CHANGE_APPROVER, load_private_key(demo_key_path(CHANGE_APPROVER, home)),
+                   ledger=Ledger.for_home(home))
+    console.print(f"change ticket {ticket.id} for {model} v{version} signed off by {CHANGE_APPROVER}")
+    return ticket.id
+
+
+def demo_sign(home: Path, principal: str, role: str, model: str, version: str, ticket: str | None, purpose: str,
+              endpoint: str | None = None) -> None:
+    """Sign as a demo person, with the trainer the audit ledger records for the version's artifact."""
+    from gates.demo_governance import demo_key_path
+    from lakegate.artifact import model_artifact_hash
+    from lakegate.governance.approvals import record_approval, sign_approval
+    from lakegate.governance.context import Governance
+    from lakegate.registry import Registry
+    from lakegate.signing import load_private_key
+
+    governance = Governance.for_home(home)
+    artifact = model_artifact_hash(Registry.from_env(home=home), model, version)
+    trainer = governance.trainer(artifact)
+    approval = sign_approval(load_private_key(demo_key_path(principal, home)), model, version, artifact, role, ticket,
+                             principal, purpose, dt.datetime.now(dt.timezone.utc), trained_by=trainer, endpoint=endpoint)
+    record_approval(approval, home, governance.ledger)
+    where = f" on {endpoint}" if endpoint else ""
+    console.print(f"signed: {principal} approves {model} v{version} for {purpose}{where} as {role} "
+                  f"(artifact sha256 {artifact[:12]}…, trained by {trainer})")
 
 
 def print_gates(home: Path, model: str) -> None:
     """The latest verdict of each gate on the model's newest judged version, from the ledger."""
     from lakegate.ledger import Ledger
 
-    records = [r for r in Ledger(home / "audit" / "ledger.jsonl").records(kind="gate_evaluation") if r.subject.get("model") == model]
+    records = [r for r in Ledger.for_home(home).records(kind="gate_evaluation")
+               if r.subject.get("model") == model and r.inputs.get("at", "check") == "check"]
     if not records:
         return
     version = records[-1].subject.get("version")
@@ -119,18 +146,19 @@ def print_gates(home: Path, model: str) -> None:
 
 
 def print_champion() -> None:
-    from gates.model_binding import version_trainer
-    from lakegate.ledger import Ledger
+    from lakegate.artifact import model_artifact_hash
+    from lakegate.governance.context import Governance
     from lakegate.registry import Registry
 
     registry = Registry.from_env()
+    governance = Governance.for_home(lakegate_home())
     champion = registry.model_version("prod.claims.triage_model", "champion")
-    trainer = version_trainer(registry, "prod.claims.triage_model", champion.version) or "unknown"
-    moves = [r for r in Ledger.default().alias_history("prod.claims.triage_model") if r.inputs.get("alias") == "champion"]
+    trainer = governance.trainer(model_artifact_hash(registry, "prod.claims.triage_model", champion.version))
+    moves = [r for r in governance.ledger.alias_history("prod.claims.triage_model") if r.inputs.get("alias") == "champion"]
     console.print(f"[bold green]champion[/]: prod.claims.triage_model v{champion.version} "
-                  f"(from {champion.tags.get('lakegate.promoted_from', '?')}, trained by {trainer})")
+                  f"(from {champion.tags.get('lakegate.promoted_from', '?')}, trained by {trainer} per the audit ledger)")
     if moves:
         last = moves[-1]
         console.print(f"    moved by {last.actor} at {last.time}: {last.reason}")
     console.print("history: .venv/bin/lakegate model history prod.claims.triage_model;  "
-                  "ledger: .venv/bin/lakegate audit verify")
+                  "ledger: .venv/bin/lakegate audit verify --anchor")

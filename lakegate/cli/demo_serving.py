@@ -31,7 +31,7 @@ def deploy_and_serve(home: Path) -> bool:
     from ml_assets.deployment.assets import ENDPOINT
 
     sign_deployment_approval(home)
-    existing = any(e.name == ENDPOINT for e in LocalEndpoints(home).list())
+    existing = any(e.name == ENDPOINT for e in LocalEndpoints(home).list())  # a read: no gate needed
     server = DemoServer.start(home) if existing else None
     replay = None
     try:
@@ -56,23 +56,15 @@ def deploy_and_serve(home: Path) -> bool:
 
 
 def sign_deployment_approval(home: Path) -> None:
-    from gates.approvals import load_private_key, record_approval, sign_approval
-    from gates.change_register import add_ticket, approve_ticket
-    from gates.demo_governance import demo_key_path
-    from gates.model_binding import model_artifact_hash
+    from lakegate.cli.demo import demo_sign, demo_ticket
     from lakegate.registry import Registry
+    from ml_assets.deployment.assets import ENDPOINT
 
-    registry = Registry.from_env(home=home)
     name = "prod.claims.triage_model"
-    version = registry.model_version(name, "champion").version
-    artifact = model_artifact_hash(registry, name, version)
+    version = Registry.from_env(home=home).model_version(name, "champion").version
+    ticket = demo_ticket(home, name, version, f"Deploy {name} v{version} to the {ENDPOINT} endpoint")
     principal, role = RELEASE_MANAGER
-    ticket = add_ticket(name, version, f"Deploy {name} v{version} to the claims-triage endpoint")
-    approve_ticket(ticket.id, approved_by=principal)
-    key = load_private_key(demo_key_path(principal, home))
-    now = dt.datetime.now(dt.timezone.utc)
-    record_approval(sign_approval(key, name, version, artifact, role, ticket.id, principal, "deployment", now), home)
-    console.print(f"signed: {principal} approves deploying {name} v{version} as {role} under {ticket.id}")
+    demo_sign(home, principal, role, name, version, ticket, "deployment", endpoint=ENDPOINT)
 
 
 def print_rollout(outcome) -> None:

@@ -2,8 +2,9 @@
 
 The endpoint commands change the local control plane directly (the running server follows it within
 milliseconds), or, with `--url` (or $LAKEGATE_SERVING_URL), a server's admin API with the admin
-token. Every change is an audit-ledger record: actor (`--actor`, $LAKEGATE_PRINCIPAL, else the OS
-user), from → to, reason.
+token. Every change is an audit-ledger record: actor (the OS user running the command, with
+$LAKEGATE_PRINCIPAL beside it when set; over `--url`, the principal the admin token authenticates),
+from → to, reason. A change that would serve a version the deployment gate refuses changes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ console = Console()
 
 URL_OPTION = typer.Option(None, "--url", envvar="LAKEGATE_SERVING_URL",
                           help="A running server's URL: use its admin API (needs the admin token) instead of the local control plane")
-ACTOR_OPTION = typer.Option(None, "--actor", help="Who makes the change (default: $LAKEGATE_PRINCIPAL, else the OS user)")
 REASON_OPTION = typer.Option(..., "--reason", help="Why: recorded in the audit ledger")
 
 
@@ -50,7 +50,9 @@ def serve_command(
     for scope, variable in (("invoke", env.serving.invoke_token_env), ("admin", env.serving.admin_token_env)):
         source = f"${variable}" if os.environ.get(variable) else str(token_file(home, scope))
         typer.echo(f"  {scope} token: {source}")
-    drained = serve(options)
+    from lakegate.cli.serving_app import APP_FACTORY
+
+    drained = serve(options, APP_FACTORY)
     typer.echo("stopped; inference log rows written at shutdown: "
                + (", ".join(f"{k}={v}" for k, v in drained.items()) or "none"))
 
@@ -61,7 +63,6 @@ def create(
     model: str = typer.Option(..., "--model", help="Registered model, e.g. prod.claims.triage_model"),
     version: str = typer.Option("champion", "--version", help="Version number or alias (resolved to a number now)"),
     url: Optional[str] = URL_OPTION,
-    actor: Optional[str] = ACTOR_OPTION,
     reason: str = typer.Option("create endpoint", "--reason", help="Why: recorded in the audit ledger"),
 ) -> None:
     """Create an endpoint serving one model version with all traffic."""
@@ -71,7 +72,7 @@ def create(
     registry = Registry.from_env()
     registry.require_store()
     number = str(registry.model_version(model, version).version)
-    endpoint = _manager(url).create(name, single_version_config(model, number), actor=_actor(actor), reason=reason)
+    endpoint = _manager(url).create(name, single_version_config(model, number), actor=_actor(), reason=reason)
     typer.echo(f"created {endpoint.name}: {model} v{number} takes 100% (generation {endpoint.generation})")
 
 
@@ -107,7 +108,6 @@ def set_traffic(
     name: str = typer.Argument(..., help="Endpoint name"),
     shares: list[str] = typer.Argument(..., help="SERVED_ENTITY=PERCENT for each served entity; they must sum to 100"),
     url: Optional[str] = URL_OPTION,
-    actor: Optional[str] = ACTOR_OPTION,
     reason: str = REASON_OPTION,
 ) -> None:
     """Change the traffic split between the endpoint's served entities."""
@@ -117,7 +117,7 @@ def set_traffic(
         if not entity or not percent.isdigit():
             raise UsageError(f"{item!r}: write SERVED_ENTITY=PERCENT, e.g. triage_model-3=90")
         parsed[entity] = int(percent)
-    endpoint = _manager(url).set_traffic(name, parsed, actor=_actor(actor), reason=reason)
+    endpoint = _manager(url).set_traffic(name, parsed, actor=_actor(), reason=reason)
     typer.echo(f"{endpoint.name}: traffic {endpoint.config.traffic_config.shares()} (generation {endpoint.generation})")
 
 
@@ -125,21 +125,18 @@ def set_traffic(
 def rollback(
     name: str = typer.Argument(..., help="Endpoint name"),
     url: Optional[str] = URL_OPTION,
-    actor: Optional[str] = ACTOR_OPTION,
     reason: str = REASON_OPTION,
 ) -> None:
     """Move all traffic to the previous served version (the last one that held all of it)."""
-    endpoint = _manager(url).rollback(name, actor=_actor(actor), reason=reason)
+    endpoint = _manager(url).rollback(name, actor=_actor(), reason=reason)
     typer.echo(f"{endpoint.name}: rolled back; traffic {endpoint.config.traffic_config.shares()} "
                f"(generation {endpoint.generation})")
 
 
 def _local():
-    from lakegate.environment import lakegate_home
-    from lakegate.registry import Registry
-    from lakegate.serving.control import LocalEndpoints
+    from lakegate.cli.serving_app import local_endpoints
 
-    return LocalEndpoints(lakegate_home(), registry=Registry.from_env())
+    return local_endpoints()
 
 
 def _manager(url: str | None):
@@ -163,5 +160,8 @@ def _document(name: str, url: str | None) -> dict:
     return endpoint_document(_local().get(name), worker_states(lakegate_home()))
 
 
-def _actor(actor: str | None) -> str:
-    return (actor or os.environ.get("LAKEGATE_PRINCIPAL") or getpass.getuser()).strip()
+def _actor() -> str:
+    """Who the OS says runs the command; a claimed principal is kept beside it, not instead of it."""
+    user = getpass.getuser()
+    claimed = os.environ.get("LAKEGATE_PRINCIPAL", "").strip()
+    return f"{claimed} (os user {user})" if claimed and claimed != user else user

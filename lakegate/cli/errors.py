@@ -1,14 +1,18 @@
 """Errors that are the user's to fix: shown as one clear line, exit code 2, no traceback."""
 
-from gates.approvals import ApprovalError
-from gates.change_register import ChangeRegisterError
-from gates.governance import GovernanceError
 from lakegate.environment import ConfigError
+from lakegate.governance.approvals import ApprovalError
+from lakegate.governance.change_register import ChangeRegisterError
+from lakegate.governance.policy import GovernanceError
 from lakegate.lake import TableNameError
 from lakegate.ledger import LedgerError
+from lakegate.ledger_anchor import AnchorError
+from lakegate.policy_signatures import PolicyTrustError
 from lakegate.registry import RegistryError
 from lakegate.run import SelectionError
 from lakegate.serving.endpoints import EndpointError
+from lakegate.signing import SigningKeyError
+from lakegate.trust import TrustError
 
 
 class UsageError(ValueError):
@@ -16,4 +20,5 @@ class UsageError(ValueError):
 
 
 USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError, LedgerError,
-               GovernanceError, ChangeRegisterError, ApprovalError, EndpointError)
+               GovernanceError, ChangeRegisterError, ApprovalError, EndpointError, TrustError, PolicyTrustError,
+               SigningKeyError, AnchorError)

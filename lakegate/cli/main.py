@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import approve, audit, data, demo, endpoint, materialize, model, tables
+from lakegate.cli import alerts, approve, audit, data, demo, endpoint, materialize, model, policy, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -25,6 +25,8 @@ app.command("demo")(demo.demo_command)
 app.command("approve")(approve.approve_command)
 app.add_typer(approve.change_app, name="change")
 app.add_typer(endpoint.app, name="endpoint")
+app.add_typer(policy.app, name="policy")
+app.add_typer(alerts.app, name="alerts")
 app.command("serve")(endpoint.serve_command)
 
 err = Console(stderr=True)

@@ -9,8 +9,10 @@ deployment client and databricks-style scripts work against it), plus two Lakega
     PUT    /api/2.0/serving-endpoints/<name>/traffic   Lakegate: {"routes": [...]} or {"shares": {...}}
     POST   /api/2.0/serving-endpoints/<name>/rollback  Lakegate: all traffic to the previous served version
 
-Who changed what is recorded in the audit ledger: the actor is the `X-Lakegate-Actor` header
-(default `admin-api`), the reason `X-Lakegate-Reason` or a `reason` field in the body.
+Who changed what is recorded in the audit ledger: the actor is the principal the admin token
+authenticates (the environment's `serving.admin_principal`), never a header; the reason is
+`X-Lakegate-Reason` or a `reason` field in the body. A change the deployment gate refuses is a 403
+and changes nothing (lakegate/serving/control.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lakegate.serving.control import LocalEndpoints
+from lakegate.ledger import LedgerError, SecretInRecordError
+from lakegate.serving.control import DeploymentRefused, LocalEndpoints
 from lakegate.serving.endpoints import (
     Endpoint,
     EndpointError,
@@ -28,7 +31,6 @@ from lakegate.serving.endpoints import (
 from lakegate.serving.http import Reply, error_reply, header
 from lakegate.serving.routing import worker_states
 
-DEFAULT_ACTOR = "admin-api"
 
 
 def endpoint_document(endpoint: Endpoint, workers: list[dict]) -> dict:
@@ -60,12 +62,13 @@ def endpoint_document(endpoint: Endpoint, workers: list[dict]) -> dict:
 
 
 class AdminApi:
-    def __init__(self, home: Path, endpoints: LocalEndpoints):
+    def __init__(self, home: Path, endpoints: LocalEndpoints, principal: str):
         self.home = home
         self.endpoints = endpoints
+        self.principal = principal  # who the admin token authenticates
 
     def handle(self, method: str, rest: str, body: bytes, scope):
-        actor = (header(scope, b"x-lakegate-actor") or DEFAULT_ACTOR.encode()).decode("utf-8", "replace")
+        actor = f"{self.principal} (admin token)"
         reason_header = header(scope, b"x-lakegate-reason")
         try:
             doc = json.loads(body) if body.strip() else {}
@@ -78,6 +81,12 @@ class AdminApi:
             return error_reply(400, "MALFORMED_REQUEST", f"the request body is not valid JSON: {exc}")
         except EndpointNotFound as exc:
             return error_reply(404, "RESOURCE_DOES_NOT_EXIST", str(exc))
+        except DeploymentRefused as exc:
+            return error_reply(403, "PERMISSION_DENIED", str(exc))
+        except SecretInRecordError as exc:
+            return error_reply(400, "INVALID_PARAMETER_VALUE", f"nothing changed: {exc}")
+        except LedgerError as exc:  # no change goes live without its ledger record
+            return error_reply(503, "TEMPORARILY_UNAVAILABLE", f"nothing changed: the audit ledger refused the record: {exc}")
         except EndpointError as exc:
             return error_reply(400, "INVALID_PARAMETER_VALUE", str(exc))
 

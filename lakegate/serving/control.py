@@ -1,10 +1,18 @@
 """The local control plane: endpoint state in one file that every serving worker watches.
 
 `endpoints.json` under `$LAKEGATE_HOME/serving` holds all endpoints and a generation counter. A
-change takes the lock, writes a new file and renames it over the old one (a reader sees the old
-state or the new, never half of one), then appends an audit-ledger record. Workers notice the new
-file (its inode changes) within their poll interval and switch traffic between models they have
-already loaded, so a traffic change or a rollback takes effect without dropping a request.
+change, all under one lock:
+1. computes the new state;
+2. asks the deployment guard (handed in by the composition layer: gates/deployment_gate.py) about
+   every served version that would take traffic on an endpoint in a gated catalog (test, prod).
+   Without a guard, or when the guard refuses, nothing changes (fail closed). A break-glass
+   approval lets a version through, and that is recorded and alerted;
+3. appends the audit-ledger record. If that fails (a secret in the reason, a broken ledger), nothing
+   changes: no change is live without its record, and records are in the order changes applied;
+4. writes a new file and renames it over the old one (a reader sees the old state or the new).
+Workers notice the new file (its inode changes) within their poll interval and switch traffic
+between models they have already loaded, so a traffic change or a rollback takes effect without
+dropping a request.
 """
 
 from __future__ import annotations
@@ -12,12 +20,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock
 
+from lakegate.alerts import raise_alert
 from lakegate.atomic_file import write_text_atomically
 from lakegate.ledger import Ledger
+from lakegate.names import split_three_level
 from lakegate.serving.endpoints import (
     Endpoint,
     EndpointConfig,
@@ -28,6 +40,25 @@ from lakegate.serving.endpoints import (
 )
 
 LOCK_TIMEOUT_SECONDS = 30
+GATED_CATALOGS = ("test", "prod")  # their versions serve only past the deployment gate
+
+
+class DeploymentRefused(EndpointError):
+    """A change that would serve a version that did not pass the deployment gate; nothing changed."""
+
+
+@dataclass(frozen=True)
+class Authorization:
+    allowed: bool
+    reason: str
+    break_glass: bool = False
+    evidence: dict = field(default_factory=dict)  # what the decision rested on, for the ledger
+
+
+class DeploymentGuard(Protocol):
+    def authorize(self, endpoint: str, model: str, version: str, emergency_only: bool = False) -> Authorization:
+        """Whether `model` `version` may take traffic on `endpoint` now (emergency_only: only a
+        break-glass approval counts, as for removing a production endpoint)."""
 
 
 def serving_dir(home: Path) -> Path:
@@ -71,10 +102,12 @@ class LocalEndpoints:
     """`EndpointManager` for the embedded serving runtime: state in the control store, every change
     an audit-ledger record (actor, from → to, reason)."""
 
-    def __init__(self, home: Path, ledger: Ledger | None = None, registry=None):
+    def __init__(self, home: Path, ledger: Ledger | None = None, registry=None, guard: DeploymentGuard | None = None):
+        self.home = Path(home)
         self.store = ControlStore(home)
-        self.ledger = ledger or Ledger(home / "audit" / "ledger.jsonl")
+        self.ledger = ledger or Ledger.for_home(home)
         self.registry = registry  # when given, served versions must exist before they are configured
+        self.guard = guard  # without one, endpoints in a gated catalog cannot be changed
 
     def _check_versions(self, config: EndpointConfig) -> None:
         if self.registry is None:
@@ -157,27 +190,73 @@ class LocalEndpoints:
 
     def _change(self, name: str, change, kind: str, action: str, actor: str, reason: str,
                 allow_missing: bool = False) -> Endpoint | None:
-        """Apply `change(current, next generation)` under the lock (None deletes), then record
-        before → after in the ledger: `before` is what the change replaced, read under the same lock."""
+        """Apply `change(current, next generation)` (None deletes) under the lock: authorize it, record
+        before → after in the ledger, then make it live. `before` is what the change replaced, read
+        under the same lock, so the ledger's order is the order of the changes."""
         with self.store.lock:
             generation, endpoints = self.store.read()
             before = endpoints.get(name)
             if before is None and not allow_missing:
                 raise _not_found(name, endpoints)
             after = change(before, generation + 1)
+            authorized = self._authorize(name, before, after)
+            for entity, grant in authorized:
+                if grant.break_glass:
+                    self._record_break_glass(name, entity, grant, actor, reason)
+            self.ledger.append(
+                kind, actor,
+                subject={"endpoint": name, "action": action},
+                inputs={"from": _summary(before),
+                        "authorized": {entity: grant.evidence for entity, grant in authorized}},
+                outcome={"to": _summary(after), "generation": after.generation if after else None},
+                reason=reason,
+            )
             if after is None:
                 endpoints.pop(name, None)
             else:
                 endpoints[name] = after
             self.store.write(generation + 1, endpoints)
-        self.ledger.append(
-            kind, actor,
-            subject={"endpoint": name, "action": action},
-            inputs={"from": _summary(before)},
-            outcome={"to": _summary(after), "generation": after.generation if after else None},
-            reason=reason,
-        )
         return after
+
+    def _authorize(self, name: str, before: Endpoint | None, after: Endpoint | None) -> list[tuple[str, Authorization]]:
+        """The guard's grant for every version that would take traffic in a gated catalog;
+        DeploymentRefused (nothing changes) when one is refused or there is no guard to ask."""
+        catalog = _catalog(after or before)
+        if before is not None and after is not None and _catalog(before) != catalog:
+            raise EndpointError(f"{name} serves the {_catalog(before)} catalog; an endpoint keeps its catalog "
+                                f"(create another endpoint for {catalog})")
+        if catalog not in GATED_CATALOGS:
+            return []
+        if after is None:  # removing a production endpoint: an emergency act
+            shares = before.config.traffic_config.shares()
+            serving = [max(before.config.served_entities, key=lambda e: shares.get(e.name, 0))]
+        else:
+            shares = after.config.traffic_config.shares()
+            serving = [e for e in after.config.served_entities if shares.get(e.name, 0) > 0]
+        if self.guard is None:
+            raise DeploymentRefused(f"{name} serves the {catalog} catalog and this control plane has no deployment gate "
+                                    "to ask, so nothing is changed")
+        grants = []
+        for entity in serving:
+            grant = self.guard.authorize(name, entity.entity_name, entity.entity_version, emergency_only=after is None)
+            if not grant.allowed:
+                raise DeploymentRefused(f"{name}: {entity.name} ({entity.entity_name} v{entity.entity_version}) may not "
+                                        f"serve {catalog} traffic, so nothing is changed: {grant.reason}")
+            grants.append((entity.name, grant))
+        return grants
+
+    def _record_break_glass(self, name: str, entity: str, grant: Authorization, actor: str, reason: str) -> None:
+        record = self.ledger.append("break_glass", actor, {"endpoint": name, "served_entity": entity},
+                                    inputs={"evidence": grant.evidence}, outcome={"allowed": True}, reason=grant.reason)
+        raise_alert(self.home, "ERROR", f"break-glass on {name}", f"{entity} serves past the deployment gate: "
+                    f"{grant.reason} (change by {actor}: {reason})", source=f"ledger record {record.seq}")
+
+
+def _catalog(endpoint: Endpoint) -> str:
+    catalogs = {split_three_level(e.entity_name, "model")[0] for e in endpoint.config.served_entities}
+    if len(catalogs) != 1:
+        raise EndpointError(f"{endpoint.name}: served entities span the catalogs {sorted(catalogs)}; an endpoint serves one")
+    return catalogs.pop()
 
 
 def _not_found(name: str, endpoints: dict[str, Endpoint]) -> EndpointNotFound:

@@ -32,11 +32,12 @@ def spool_dir(home: Path) -> Path:
     return home / "serving" / "inference_spool"
 
 
-def create_app():
-    """uvicorn's app factory, called once in each worker process."""
+def build_app(env, home: Path, registry, enricher_factory, guard):
+    """The ASGI app of one worker process. The composition layer (lakegate/cli/serving_app.py) hands
+    in what the core does not know: how a use case's requests get their features, and the
+    deployment gate the admin API's changes must pass."""
     from mlflow.version import VERSION
 
-    from lakegate.registry import Registry
     from lakegate.serving.admin import AdminApi
     from lakegate.serving.app import ServingApp
     from lakegate.serving.auth import resolve_tokens
@@ -46,10 +47,6 @@ def create_app():
     from lakegate.serving.models import load_served_model
     from lakegate.serving.routing import RoutingTable
 
-    env = current_environment()
-    home = lakegate_home()
-    registry = Registry.from_env(home=home)
-    enricher_factory = _enricher_factory(home)
     metrics = ServingMetrics()
     routing = RoutingTable(home, lambda entity: load_served_model(entity, registry, enricher_factory),
                            on_apply=lambda table: metrics.configured(
@@ -61,8 +58,9 @@ def create_app():
         inference_log.close()  # the last spool file, before the supervisor's final drain
         routing.remove_status()
 
+    endpoints = LocalEndpoints(home, registry=registry, guard=guard)
     return ServingApp(routing, resolve_tokens(env.serving, home), metrics, inference_log,
-                      AdminApi(home, LocalEndpoints(home, registry=registry)),
+                      AdminApi(home, endpoints, env.serving.admin_principal),
                       default_endpoint=os.environ.get(DEFAULT_ENDPOINT_ENV) or _only_endpoint(routing),
                       mlflow_version=VERSION, on_shutdown=shutdown)
 
@@ -89,22 +87,6 @@ def _only_endpoint(routing) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _enricher_factory(home: Path):
-    """Models Lakegate trained get their online features; the composition of lakegate and ml_assets."""
-    from lakegate.pii import resolve_hmac_key
-    from ml_assets.features.serving import enricher_for
-
-    env = current_environment()
-    key: list[bytes] = []
-
-    def factory(use_case: str | None):
-        if not key:
-            key.append(resolve_hmac_key(env.pii, home))
-        return enricher_for(use_case, home, key[0])
-
-    return factory
-
-
 @dataclass
 class ServeOptions:
     host: str
@@ -114,8 +96,9 @@ class ServeOptions:
     log_level: str = "warning"
 
 
-def serve(options: ServeOptions) -> dict[str, int]:
-    """Run until SIGINT/SIGTERM; returns the inference-log rows drained per endpoint at the end."""
+def serve(options: ServeOptions, app_factory: str) -> dict[str, int]:
+    """Run until SIGINT/SIGTERM; returns the inference-log rows drained per endpoint at the end.
+    `app_factory` is the import path of the function each worker calls to build its app."""
     import uvicorn
 
     from lakegate.lake import Lake
@@ -135,7 +118,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
                                name="inference-log-drain")
     drainer.start()
     try:
-        uvicorn.run("lakegate.serving.server:create_app", factory=True, host=options.host, port=options.port,
+        uvicorn.run(app_factory, factory=True, host=options.host, port=options.port,
                     workers=options.workers, loop="uvloop", http="httptools", access_log=False,
                     log_level=options.log_level, timeout_graceful_shutdown=10)
     finally:

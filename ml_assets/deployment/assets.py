@@ -1,7 +1,9 @@
 """Deploying the prod champion to its serving endpoint, as an asset with two blocking ERROR checks:
 
 - `deployment_approvals`: a release manager (not a promotion approver, not the trainer) signed the
-  deployment of this exact version and artifact; without it the endpoint is not touched;
+  deployment of this exact version and artifact to this endpoint, and (in prod) the artifact passed
+  the prod promotion's approvals; without it the endpoint is not touched. The control plane asks the
+  same gate again, on the state of that moment, before every traffic change the rollout makes;
 - `canary_health`: the canary ramped 10 → 25 → 50 → 100 % (the environment's deployment policy)
   while healthy against the incumbent; an unhealthy or unjudgeable canary was rolled back.
 
@@ -11,15 +13,14 @@ Traffic comes from callers of the running `lakegate serve`; the rollout reads th
 
 
 import os
-from dataclasses import replace
-
 import dagster as dg
 
-from gates.approvals import approvers_of, evaluate_version_approvals
+from gates.deployment_gate import GATE as APPROVALS_CHECK
+from gates.deployment_gate import DeploymentGate, evaluate_deployment
 from gates.deployment_policy import load_deployment_policy
-from gates.model_binding import model_artifact_hash
+from lakegate.artifact import model_artifact_hash
+from lakegate.governance.context import Governance
 from lakegate.lake import LakeResource
-from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
 from lakegate.serving.control import LocalEndpoints
@@ -32,7 +33,6 @@ from ml_assets.usecases import CLAIMS_TRIAGE
 
 DEPLOYMENT_KEY = dg.AssetKey(["ml", "claims_triage_deployment"])
 ENDPOINT = CLAIMS_TRIAGE.name.replace("_", "-")  # claims-triage
-APPROVALS_CHECK = "deployment_approvals"
 CANARY_CHECK = "canary_health"
 
 
@@ -65,12 +65,9 @@ def claims_triage_deployment(context: dg.AssetExecutionContext, lake: LakeResour
     name = CLAIMS_TRIAGE.registered_model_name("prod")
     version = str(registry.model_version(name, "champion").version)
     artifact = model_artifact_hash(registry, name, version)
-    source = registry.model_version(name, version).tags.get("lakegate.promoted_from", "")
-    promoters = approvers_of(*source.split("/"), purpose="promotion", home=home) if "/" in source else []
-    verdict = replace(  # its own gate name in the ledger and the evidence bundle, beside the promotion's
-        evaluate_version_approvals(registry, name, version, target_env="prod", purpose="deployment",
-                                   prior_promotion_approvers=promoters, home=home), gate=APPROVALS_CHECK)
-    record_verdict(Ledger.default(), verdict, name, version, artifact)
+    governance = Governance.for_home(home, platform.env())
+    verdict = evaluate_deployment(registry, governance, ENDPOINT, name, version)
+    record_verdict(governance.ledger, verdict, name, version, artifact)
     approvals = _check(APPROVALS_CHECK, verdict.passed, verdict.reason, measured=verdict.measured)
     if not verdict.passed:
         return dg.MaterializeResult(
@@ -78,9 +75,9 @@ def claims_triage_deployment(context: dg.AssetExecutionContext, lake: LakeResour
             check_results=[approvals, _check(CANARY_CHECK, False, "not attempted: the deployment is not approved")])
 
     entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
-    policy = load_deployment_policy(platform.environment)
+    policy = load_deployment_policy(platform.environment, governance=governance)
     result = run_canary(
-        LocalEndpoints(home, registry=registry), ENDPOINT, entity, policy,
+        LocalEndpoints(home, registry=registry, guard=DeploymentGate(registry, governance)), ENDPOINT, entity, policy,
         inference_observer(lake.lake(), lake.catalog, ENDPOINT), actor=_actor(),
         reason=f"deploy champion {name} v{version}", outcomes=outcomes_reader(lake.lake(), lake.catalog),
         on_step=lambda step: context.log.info(

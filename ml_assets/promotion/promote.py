@@ -1,24 +1,29 @@
-"""Promotion as plain functions: record gate verdicts, refuse without passing ones, copy a version
-into the next catalog, move aliases. Every step is an audit-ledger record.
+"""Promotion as plain functions: record gate verdicts, copy a version into the next catalog, move
+aliases. Every step is an audit-ledger record.
 
-Fail-closed: a promotion reads the ledger for the latest verdict of every required gate on the
-exact (model, version, artifact hash) it is about to promote. A missing verdict, a failed one, or
-a verdict about another artifact stops it, whoever asked and however the run was launched.
+Fail-closed, decided at the moment of acting (gates/decision.py): right before it copies and moves
+an alias, a promotion computes the artifact hash, re-evaluates every required gate in its own
+process on that state, and acts only when each passes now and agrees with the verdict its blocking
+check recorded. A verdict in the ledger alone never promotes anything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from gates.decision import decision_problems
 from gates.verdict import GateVerdict
+from lakegate.artifact import model_artifact_hash
 from lakegate.ledger import Ledger
-from lakegate.registry import Registry, Tags
+from lakegate.registry import Registry
 
 GATE_ACTOR = "lakegate/gates"
+CHECK, PROMOTION = "check", "promotion"  # where a verdict was evaluated
 
 
 class PromotionRefused(Exception):
-    """A promotion whose gates have not all passed; the message says which and why."""
+    """A promotion whose gates do not all pass now; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -28,75 +33,80 @@ class Promotion:
     target_version: str
     alias: str
     previous: str | None  # the version the alias pointed at before
+    artifact_sha256: str
 
 
 def subject(model: str, version: str, artifact_hash: str) -> dict:
     return {"model": model, "version": str(version), "artifact_sha256": artifact_hash}
 
 
-def record_verdict(ledger: Ledger, verdict: GateVerdict, model: str, version: str, artifact_hash: str, actor: str = GATE_ACTOR):
+def record_verdict(ledger: Ledger, verdict: GateVerdict, model: str, version: str, artifact_hash: str,
+                   actor: str = GATE_ACTOR, at: str = CHECK):
     return ledger.append(
         "gate_evaluation", actor, {**subject(model, version, artifact_hash), "gate": verdict.gate},
-        inputs={"thresholds": verdict.thresholds, "policy_version": verdict.policy_version},
-        outcome={"passed": verdict.passed, "measured": verdict.measured},
+        inputs={"thresholds": verdict.thresholds, "policy_version": verdict.policy_version,
+                "policy_sha256": verdict.policy_sha256, "at": at},
+        outcome={"passed": verdict.passed, "measured": verdict.measured, "evidence": verdict.evidence,
+                 "digest": verdict.digest()},
         reason=verdict.reason,
     )
 
 
-def gate_status(ledger: Ledger, model: str, version: str, artifact_hash: str, gates: list[str]) -> dict[str, str]:
-    """For each required gate, 'passed' or why not, from the latest verdict on this exact subject."""
+def checked_verdicts(ledger: Ledger, model: str, version: str, artifact_hash: str) -> dict[str, dict]:
+    """Per gate, the latest verdict a check recorded on this exact subject."""
     latest: dict[str, dict] = {}
-    for record in ledger.records(kind="gate_evaluation", subject_filter={"model": model, "version": str(version)}):
-        if record.subject.get("artifact_sha256") == artifact_hash:
-            latest[record.subject.get("gate")] = {"passed": record.outcome.get("passed") is True, "reason": record.reason}
-    status = {}
-    for gate in gates:
-        found = latest.get(gate)
-        status[gate] = "passed" if found and found["passed"] else (f"failed: {found['reason']}" if found else "no verdict")
-    return status
-
-
-def require_gates(ledger: Ledger, model: str, version: str, artifact_hash: str, gates: list[str]) -> None:
-    check = ledger.verify()
-    if not check.ok:  # verdicts read from a tampered ledger prove nothing
-        problems = "; ".join(str(p) for p in check.problems[:3])
-        raise PromotionRefused(f"{model} v{version} cannot be promoted: the audit ledger fails verification ({problems})")
-    status = gate_status(ledger, model, version, artifact_hash, gates)
-    blocking = {g: s for g, s in status.items() if s != "passed"}
-    if blocking:
-        detail = "; ".join(f"{g}: {s}" for g, s in blocking.items())
-        raise PromotionRefused(f"{model} v{version} cannot be promoted: {detail}")
+    for record in ledger.records(kind="gate_evaluation", subject_filter=subject(model, version, artifact_hash)):
+        if record.inputs.get("at", CHECK) == CHECK:
+            latest[record.subject.get("gate")] = {"passed": record.outcome.get("passed") is True, "reason": record.reason,
+                                                  "digest": record.outcome.get("digest"), "seq": record.seq}
+    return latest
 
 
 def move_alias(registry: Registry, ledger: Ledger, name: str, alias: str, version: str, actor: str, reason: str) -> str | None:
     previous = registry.alias_version(name, alias)
+    ledger.append_alias_move(actor, name, alias, previous, version, reason)  # the record first: no move without it
     registry.set_alias(name, alias, version)
-    ledger.append_alias_move(actor, name, alias, previous, version, reason)
     return previous
 
 
-def promote(registry: Registry, ledger: Ledger, source_name: str, source_version: str, artifact_hash: str,
-            target_name: str, alias: str, required_gates: list[str], actor: str, reason: str) -> Promotion:
+def promote(registry: Registry, ledger: Ledger, source_name: str, source_version: str, target_name: str, alias: str,
+            required_gates: list[str], evaluate: Callable[[str, str], list[GateVerdict]], actor: str,
+            reason: str) -> Promotion:
     """Copy a gated version into the next catalog and point `alias` at the copy.
 
-    Promoting to `champion` keeps the version it replaces as `previous_champion` for rollback."""
-    require_gates(ledger, source_name, source_version, artifact_hash, required_gates)
-    source = registry.model_version(source_name, source_version)
-    copied = registry.client.copy_model_version(f"models:/{source_name}/{source.version}", target_name)
+    evaluate(version, artifact hash) re-evaluates the required gates now. Promoting to `champion`
+    keeps the version it replaces as `previous_champion` for rollback."""
+    number = str(registry.model_version(source_name, source_version).version)
+    artifact = model_artifact_hash(registry, source_name, number)
+    check = ledger.verify(anchor=ledger.anchor)
+    if not check.ok:  # the records this promotion would extend, and the trainer it rests on, prove nothing
+        problems = "; ".join(str(p) for p in check.problems[:3])
+        raise PromotionRefused(f"{source_name} v{number} cannot be promoted: the audit ledger fails verification ({problems})")
+    fresh = evaluate(number, artifact)
+    for verdict in fresh:
+        record_verdict(ledger, verdict, source_name, number, artifact, at=PROMOTION)
+    problems = decision_problems(fresh, checked_verdicts(ledger, source_name, number, artifact), required_gates)
+    if problems:
+        raise PromotionRefused(f"{source_name} v{number} cannot be promoted: " + "; ".join(problems))
+    source = registry.model_version(source_name, number)
+    copied = registry.client.copy_model_version(f"models:/{source_name}/{number}", target_name)
+    copied_artifact = model_artifact_hash(registry, target_name, copied.version)
+    if copied_artifact != artifact:
+        registry.client.delete_model_version(target_name, copied.version)
+        raise PromotionRefused(f"{source_name} v{number} cannot be promoted: its copy in {target_name} hashes to "
+                               f"{copied_artifact[:12]}…, not the judged {artifact[:12]}… (the copy was deleted)")
     for key, value in (source.tags or {}).items():
         registry.client.set_model_version_tag(target_name, copied.version, key, value)
-    registry.client.set_model_version_tag(target_name, copied.version, "lakegate.promoted_from", f"{source_name}/{source.version}")
-    registry.client.set_model_version_tag(target_name, copied.version, "lakegate.artifact_sha256", artifact_hash)
+    registry.client.set_model_version_tag(target_name, copied.version, "lakegate.promoted_from", f"{source_name}/{number}")
+    registry.client.set_model_version_tag(target_name, copied.version, "lakegate.artifact_sha256", artifact)
     ledger.append(
-        "promotion", actor, {"model": target_name, "version": str(copied.version), "artifact_sha256": artifact_hash},
-        inputs={"from": f"{source_name}/{source.version}", "gates": required_gates}, outcome={"alias": alias}, reason=reason,
+        "promotion", actor, subject(target_name, copied.version, artifact),
+        inputs={"from": f"{source_name}/{number}", "gates": required_gates,
+                "verdicts": {v.gate: v.digest() for v in fresh}},
+        outcome={"alias": alias}, reason=reason,
     )
     previous = move_alias(registry, ledger, target_name, alias, copied.version, actor, reason)
     if alias == "champion" and previous is not None:
         move_alias(registry, ledger, target_name, "previous_champion", previous, actor,
                    f"kept for instant rollback when v{copied.version} became champion")
-    return Promotion(f"{source_name} v{source.version}", target_name, str(copied.version), alias, previous)
-
-
-def trained_by(registry: Registry, name: str, version: str) -> str | None:
-    return (registry.model_version(name, version).tags or {}).get(Tags.PRINCIPAL)
+    return Promotion(f"{source_name} v{number}", target_name, str(copied.version), alias, previous, artifact)

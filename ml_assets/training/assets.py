@@ -4,6 +4,7 @@ the environment's catalog with the alias `challenger`. The logic is in plain fun
 import dagster as dg
 
 from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
 from ml_assets.training.evaluation import METRICS
@@ -29,7 +30,9 @@ def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, p
     Trained on the newest version of the point-in-time training set (train on the oldest claims,
     threshold chosen on the next, tested on the newest), logged to MLflow with its evaluation,
     model card and provenance, and registered as `<catalog>.claims.triage_model` with the alias
-    `challenger`. It does not serve anyone until the promotion gates move `champion` to it.
+    `challenger`, and who trained it is recorded in the audit ledger against its artifact hash (the
+    record segregation of duties reads). It does not serve anyone until the promotion gates move
+    `champion` to it.
     """
     catalog = lake.catalog
     registry = mlflow.registry(home=platform.home_path)
@@ -40,6 +43,7 @@ def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, p
         catalog,
         experiment=mlflow.experiment_name(CLAIMS_TRIAGE.name),
         dagster_run_id=context.run_id,
+        ledger=Ledger.for_home(platform.home_path, platform.env()),
     )
     logged, trained, ref = outcome.logged, outcome.trained, outcome.training_set
     context.log.info(f"registered {logged.model_uri} (alias {logged.alias}), run {logged.run_url}")
@@ -50,6 +54,8 @@ def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, p
         "mlflow/registered_model": dg.MetadataValue.text(logged.registered_name),
         "mlflow/version": dg.MetadataValue.int(int(logged.version)),
         "mlflow/alias": dg.MetadataValue.text(logged.alias),
+        "artifact_sha256": dg.MetadataValue.text(outcome.artifact_sha256 or ""),
+        "trained_by": dg.MetadataValue.text(outcome.principal),
         "training_set/table": dg.MetadataValue.text(ref.table),
         "training_set/version": dg.MetadataValue.int(ref.version),
         "threshold": dg.MetadataValue.float(trained.threshold.threshold),

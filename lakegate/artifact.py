@@ -1,4 +1,4 @@
-"""What an approval is bound to: the model version's artifact hash, and who trained that version.
+"""What an approval is bound to: the model version's artifact hash.
 
 The artifact hash is SHA-256 over the version's stored artifact files, in sorted order of their
 relative POSIX paths; for each file it takes the path (UTF-8), a NUL byte, the size in decimal, a
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from lakegate.registry import RegistryError, Tags
+from lakegate.registry import RegistryError
 
 if TYPE_CHECKING:
     from lakegate.registry import Registry
@@ -57,19 +57,6 @@ def model_artifact_hash(registry: "Registry", name: str, version: str | int) -> 
         if Path(local).is_file():  # a single-file artifact
             return directory_hash(Path(local).parent)
         return directory_hash(Path(local))
-
-
-def version_trainer(registry: "Registry", name: str, version: str | int) -> str | None:
-    """Who trained a version: its `lakegate.principal` tag, else its run's, else None (unknown)."""
-    model_version = registry.model_version(name, version)
-    found = (model_version.tags or {}).get(Tags.PRINCIPAL)
-    if not found and model_version.run_id:
-        try:
-            found = registry.run(model_version.run_id).data.tags.get(Tags.PRINCIPAL)
-        except RegistryError:
-            found = None
-    found = (found or "").strip()
-    return found if found and found != "unknown" else None
 
 
 @contextlib.contextmanager

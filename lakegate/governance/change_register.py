@@ -1,7 +1,9 @@
 """The change register: a YAML file standing in for the team's ITSM (ServiceNow, Jira).
 
 A production promotion or deployment must cite a change ticket that exists here, is `approved`, and
-names the exact model version. File: `$LAKEGATE_CHANGE_REGISTER` when set, else
+names the exact model version. The approval is signed: the approver is a principal of the signed
+governance policy holding its change-approver role, never the trainer, and their Ed25519 signature
+covers the ticket's id, model, version and summary. File: `$LAKEGATE_CHANGE_REGISTER` when set, else
 `$LAKEGATE_HOME/governance/change_register.yaml`:
 
     tickets:
@@ -13,6 +15,7 @@ names the exact model version. File: `$LAKEGATE_CHANGE_REGISTER` when set, else
         approved_by: cab.chair
         created_at: "2026-11-27T16:00:00Z"
         approved_at: "2026-11-27T17:00:00Z"
+        approval_signature: "<base64 Ed25519>"
 
 A missing file is an empty register (every lookup then fails: fail-closed). Writes take a file lock
 and replace the file atomically.
@@ -31,9 +34,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import lakegate_home
+from lakegate.governance.policy import GovernancePolicy
+from lakegate.ledger import Ledger
 from lakegate.registry import ModelName, RegistryError
+from lakegate.signing import sign_fields, verify_fields
 
 REGISTER_ENV = "LAKEGATE_CHANGE_REGISTER"
+APPROVAL_KIND = "lakegate.change-approval/v1"
 Status = Literal["draft", "approved", "rejected", "closed"]
 _TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -53,6 +60,7 @@ class Ticket(BaseModel):
     approved_by: str | None = None
     created_at: str | None = None
     approved_at: str | None = None
+    approval_signature: str | None = None  # the approver's signature over approval_fields()
 
     @field_validator("id")
     @classmethod
@@ -85,6 +93,12 @@ class Ticket(BaseModel):
 
     def names(self, model: str, version: str | int) -> bool:
         return self.model == model and self.version == str(version)
+
+    def approval_fields(self, approved_by: str | None = None, approved_at: str | None = None) -> dict:
+        """What the change approver signs."""
+        return {"kind": APPROVAL_KIND, "ticket": self.id, "model": self.model, "version": self.version,
+                "summary": self.summary, "approved_by": approved_by or self.approved_by,
+                "approved_at": approved_at or self.approved_at}
 
 
 class ChangeRegister(BaseModel):
@@ -138,8 +152,10 @@ def lookup_ticket(ticket_id: str, path: Path | str | None = None) -> Ticket | No
     return load_register(path).get(ticket_id)
 
 
-def ticket_problem(register: ChangeRegister | None, ticket_id: str | None, model: str, version: str | int) -> str | None:
-    """Why `ticket_id` does not authorise this model version, or None when it does."""
+def ticket_problem(register: ChangeRegister | None, ticket_id: str | None, model: str, version: str | int,
+                   policy: GovernancePolicy, trainer: str | None) -> str | None:
+    """Why `ticket_id` does not authorise this model version, or None when it does: it must exist, name
+    the version, be approved, and carry a valid signature by a change approver who did not train it."""
     if not ticket_id:
         return "names no change ticket"
     ticket = register.get(ticket_id) if register is not None else None
@@ -149,6 +165,17 @@ def ticket_problem(register: ChangeRegister | None, ticket_id: str | None, model
         return f"change ticket {ticket_id} names {ticket.model} v{ticket.version}, not {model} v{version}"
     if ticket.status != "approved":
         return f"change ticket {ticket_id} is {ticket.status}, not approved"
+    approver = policy.principal(ticket.approved_by or "")
+    role = policy.change_approver_role
+    if approver is None:
+        return f"change ticket {ticket_id} was approved by {ticket.approved_by}, who is not a principal in the governance policy"
+    if role not in approver.roles:
+        return f"change ticket {ticket_id} was approved by {approver.id}, who does not hold the {role} role"
+    if trainer and approver.is_known_as(trainer):
+        return f"change ticket {ticket_id} was approved by {approver.id}, who trained this version"
+    if not ticket.approval_signature or not verify_fields(ticket.approval_fields(), ticket.approval_signature,
+                                                          approver.verifying_key()):
+        return f"change ticket {ticket_id}: its approval is not signed by {approver.id}'s key (forged or altered)"
     return None
 
 
@@ -168,23 +195,45 @@ def add_ticket(model: str, version: str | int, summary: str, ticket_id: str | No
     return ticket
 
 
-def approve_ticket(ticket_id: str, approved_by: str, path: Path | str | None = None,
-                   now: dt.datetime | None = None) -> Ticket:
-    """Move a draft ticket to approved (the demo's stand-in for a change advisory board)."""
+def approve_ticket(ticket_id: str, approved_by: str, private_key, path: Path | str | None = None,
+                   ledger: Ledger | None = None, now: dt.datetime | None = None) -> Ticket:
+    """Move a draft ticket to approved, signed with the approver's Ed25519 key (the stand-in for a
+    change advisory board's decision). Whether the approver may approve is the gate's question."""
+    approved_by = (approved_by or "").strip()
+    if not approved_by:
+        raise ChangeRegisterError("approving a change ticket needs the approver's principal id")
+
+    def approve(ticket: Ticket) -> Ticket:
+        if ticket.status != "draft":
+            raise ChangeRegisterError(f"change ticket {ticket_id} is {ticket.status}; only a draft can be approved")
+        stamp = _stamp(now)
+        signature = sign_fields(private_key, ticket.approval_fields(approved_by, stamp))
+        if ledger is not None:  # before the register changes: no approval without its record
+            ledger.append("change_approval", approved_by, {"ticket": ticket_id, "model": ticket.model, "version": ticket.version},
+                          inputs={"summary": ticket.summary}, outcome={"status": "approved", "signature": signature},
+                          reason=f"{approved_by} approved change {ticket_id}")
+        return _ticket(**{**ticket.model_dump(), "status": "approved", "approved_by": approved_by, "approved_at": stamp,
+                          "approval_signature": signature})
+
+    return _replace_ticket(path, ticket_id, approve)
+
+
+def close_ticket(ticket_id: str, path: Path | str | None = None) -> Ticket:
+    """Close a ticket (the change is done or withdrawn): from then on it authorises nothing."""
+    return _replace_ticket(path, ticket_id, lambda ticket: _ticket(**{**ticket.model_dump(), "status": "closed"}))
+
+
+def _replace_ticket(path: Path | str | None, ticket_id: str, change) -> Ticket:
+    """Apply `change(ticket) -> ticket` under the register's lock and write the register."""
     path = Path(path) if path is not None else register_path()
-    if not (approved_by or "").strip():
-        raise ChangeRegisterError("approving a change ticket needs the approver's name")
     with _locked(path):
         register = load_register(path)
         ticket = register.get(ticket_id)
         if ticket is None:
             raise ChangeRegisterError(f"change ticket {ticket_id} is not in the change register at {path}")
-        if ticket.status != "draft":
-            raise ChangeRegisterError(f"change ticket {ticket_id} is {ticket.status}; only a draft can be approved")
-        approved = _ticket(**{**ticket.model_dump(), "status": "approved", "approved_by": approved_by.strip(),
-                              "approved_at": _stamp(now)})
-        _write(path, ChangeRegister(tickets=tuple(approved if t.id == ticket_id else t for t in register.tickets)))
-    return approved
+        changed = change(ticket)
+        _write(path, ChangeRegister(tickets=tuple(changed if t.id == ticket_id else t for t in register.tickets)))
+    return changed
 
 
 def _ticket(**fields) -> Ticket:

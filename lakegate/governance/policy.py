@@ -1,19 +1,20 @@
 """The governance policy: who may approve (principals, their roles, their Ed25519 public keys) and,
-per target environment, which roles must approve a promotion and a deployment, and whether a change
-ticket is required.
+per target environment, which roles must approve a promotion, a deployment and a break-glass
+override, and whether a change ticket is required; and which role approves change tickets.
 
 Where it lives: `$LAKEGATE_GOVERNANCE_POLICY` when set, else `$LAKEGATE_HOME/governance/policy.yaml`.
 There is no built-in default: a missing, unreadable or invalid file is an error, so the approval gate
-fails closed. `gates/policies/governance.example.yaml` shows the format (its keys are examples whose
-private halves were discarded; it is marked `example: true` and the gate refuses to pass under it).
+fails closed. Decisions read it only through `load_signed_policy`: its exact bytes must carry a
+governance owner's signature (lakegate/policy_signatures.py), so adding a principal or a key to the
+file without the owner's key voids it. `gates/policies/governance.example.yaml` shows the format (its
+keys are examples whose private halves were discarded; it is marked `example: true` and the gate
+refuses to pass under it).
 
 Public keys are PEM (SubjectPublicKeyInfo) or the base64 of the raw 32-byte Ed25519 key.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
 from pathlib import Path
@@ -23,10 +24,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from lakegate.environment import available_environments, lakegate_home
+from lakegate.policy_signatures import SignedPolicy, read_signed_policy
+from lakegate.signing import parse_public_key
+from lakegate.trust import TrustedKeys
 
 POLICY_ENV = "LAKEGATE_GOVERNANCE_POLICY"
-PURPOSES = ("promotion", "deployment")
-Purpose = Literal["promotion", "deployment"]
+PURPOSES = ("promotion", "deployment", "break_glass")
+Purpose = Literal["promotion", "deployment", "break_glass"]
+CHANGE_APPROVER_ROLE = "change_approver"
 
 _PRINCIPAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -34,42 +39,6 @@ _ROLE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class GovernanceError(ValueError):
     """A missing or invalid governance policy, or a key that does not fit it. Meant for the user as it is."""
-
-
-def parse_public_key(text: str):
-    """An Ed25519 public key from PEM or base64 of the raw 32 bytes; ValueError when it is neither."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    text = (text or "").strip()
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(text.encode())
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not a readable PEM public key ({exc})") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError(f"a {type(key).__name__.removesuffix('PublicKey') or 'non-Ed25519'} key, not Ed25519")
-        return key
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("neither PEM nor base64") from None
-    if len(raw) != 32:
-        raise ValueError(f"base64 decodes to {len(raw)} bytes; a raw Ed25519 public key has 32")
-    return Ed25519PublicKey.from_public_bytes(raw)
-
-
-def public_key_pem(public_key) -> str:
-    from cryptography.hazmat.primitives import serialization
-
-    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def same_public_key(a, b) -> bool:
-    from cryptography.hazmat.primitives import serialization
-
-    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return a.public_bytes(*raw) == b.public_bytes(*raw)
 
 
 class _Strict(BaseModel):
@@ -127,9 +96,18 @@ class Requirement(_Strict):
         return value
 
 
+class BreakGlass(_Strict):
+    """An emergency override of the deployment gate: signed by these roles, valid for a while, alerted."""
+
+    required_roles: tuple[str, ...] = Field(min_length=1)
+    valid_minutes: int = Field(default=240, ge=1, le=1440)
+    change_ticket_required: bool = False  # an incident needs no change ticket first
+
+
 class EnvironmentRequirements(_Strict):
     promotion: Requirement | None = None  # promotion INTO this environment (e.g. test → prod)
     deployment: Requirement | None = None  # serving deployment in this environment
+    break_glass: BreakGlass | None = None  # serving a version that did not pass the deployment gate
 
 
 class GovernancePolicy(_Strict):
@@ -137,6 +115,8 @@ class GovernancePolicy(_Strict):
     example: bool = False  # the committed example: never enough to approve anything
     principals: tuple[Principal, ...]
     environments: dict[str, EnvironmentRequirements]
+    # Who may approve a change ticket: a principal holding this role (never the trainer), who signs.
+    change_approver_role: str = CHANGE_APPROVER_ROLE
     _source: str = PrivateAttr(default="<memory>")
 
     @model_validator(mode="after")
@@ -166,9 +146,12 @@ class GovernancePolicy(_Strict):
     def principal(self, principal_id: str) -> Principal | None:
         return next((p for p in self.principals if p.id == principal_id), None)
 
-    def requirement(self, target_env: str, purpose: str) -> Requirement | None:
+    def requirement(self, target_env: str, purpose: str) -> Requirement | BreakGlass | None:
         reqs = self.environments.get(target_env)
         return getattr(reqs, purpose, None) if reqs is not None and purpose in PURPOSES else None
+
+    def holders(self, role: str) -> list[str]:
+        return [p.id for p in self.principals if role in p.roles]
 
 
 def policy_path(home: Path | None = None) -> Path:
@@ -177,6 +160,16 @@ def policy_path(home: Path | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser().resolve()
     return (home or lakegate_home()) / "governance" / "policy.yaml"
+
+
+def parse_policy_bytes(data: bytes, source: str) -> GovernancePolicy:
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise GovernanceError(f"{source}: cannot read the governance policy: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise GovernanceError(f"{source}: not valid YAML: {exc}") from None
+    return parse_policy(raw, source)
 
 
 def parse_policy(raw: object, source: str = "<memory>") -> GovernancePolicy:
@@ -195,17 +188,29 @@ def parse_policy(raw: object, source: str = "<memory>") -> GovernancePolicy:
 
 
 def load_policy(path: Path | str | None = None) -> GovernancePolicy:
-    """Load and validate the policy (default location: `policy_path()`). Any problem is a GovernanceError."""
+    """Load and validate the policy file, signed or not (for showing and signing it; decisions use
+    `load_signed_policy`). Any problem is a GovernanceError."""
     path = Path(path) if path is not None else policy_path()
+    _require_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GovernanceError(f"{path}: cannot read the governance policy: {exc}") from None
+    return parse_policy_bytes(data, str(path))
+
+
+def load_signed_policy(home: Path, trusted: TrustedKeys) -> tuple[GovernancePolicy, SignedPolicy]:
+    """The policy in force and its signature: the bytes read once, signed by a trusted governance
+    owner, then parsed. PolicyTrustError when unsigned or changed; GovernanceError when invalid."""
+    path = policy_path(home)
+    _require_file(path)
+    signed_policy = read_signed_policy(path, home, trusted)
+    return parse_policy_bytes(signed_policy.data, str(path)), signed_policy
+
+
+def _require_file(path: Path) -> None:
     if not path.is_file():
         raise GovernanceError(
             f"no governance policy at {path}: approvals are refused until one exists "
             f"(set {POLICY_ENV}, or start from gates/policies/governance.example.yaml)"
         )
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GovernanceError(f"{path}: cannot read the governance policy: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise GovernanceError(f"{path}: not valid YAML: {exc}") from None
-    return parse_policy(raw, str(path))
