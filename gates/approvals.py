@@ -18,6 +18,7 @@ from lakegate.governance.approvals import Approval, ApprovalError, approvals_of_
 from lakegate.governance.change_register import ChangeRegister, ChangeRegisterError, ticket_problem
 from lakegate.governance.context import Governance
 from lakegate.governance.policy import PURPOSES, BreakGlass, GovernanceError, GovernancePolicy
+from lakegate.governance.trainers import TrainerUnknown
 from lakegate.ledger import LedgerError
 from lakegate.policy_signatures import PolicyTrustError
 from lakegate.registry import RegistryError
@@ -34,7 +35,8 @@ def evaluate_approval_gate(model: str, version: str | int, artifact_hash: str, t
                            target_env: str, purpose: str, approvals: Iterable[Approval],
                            policy: GovernancePolicy | None, register: ChangeRegister | None,
                            prior_promotion_approvers: Iterable[str] = (), *, endpoint: str | None = None,
-                           policy_sha256: str | None = None, now: dt.datetime | None = None) -> GateVerdict:
+                           policy_sha256: str | None = None, now: dt.datetime | None = None,
+                           trainer_problem: str | None = None) -> GateVerdict:
     """Pass only when the roles the target environment's policy requires have each approved this exact
     version and artifact, by distinct principals, none of them the trainer (nor, for a deployment, a
     promotion approver), each having signed the trainer the ledger records, under an approved change
@@ -67,7 +69,8 @@ def evaluate_approval_gate(model: str, version: str | int, artifact_hash: str, t
         fail("example_policy", f"the governance policy {policy.source} is the committed example, which approves nothing")
     trainer = (trained_by or "").strip()
     if not trainer:
-        fail("trainer_unknown", "the audit ledger records no trainer for this artifact, so segregation of duties cannot be checked")
+        fail("trainer_unknown", trainer_problem or
+             "the audit ledger records no trainer for this artifact, so segregation of duties cannot be checked")
     if not any(a.purpose == purpose for a in approvals):
         fail("no_approvals", f"no {purpose} approval is recorded for this version")
 
@@ -165,6 +168,15 @@ def _ticket_state(register: ChangeRegister | None, ticket_id: str) -> list | Non
     return [ticket.status, ticket.approved_by, ticket.approval_signature] if ticket else None
 
 
+def _trainer(governance: Governance, artifact: str) -> tuple[str | None, str | None]:
+    """(the recorded trainer, None) or (None, why not): the gate then fails on it beside whatever
+    else is wrong."""
+    try:
+        return governance.trainer(artifact), None
+    except TrainerUnknown as exc:
+        return None, str(exc)
+
+
 def evaluate_version_approvals(registry: "Registry", governance: Governance, model: str, version: str | int,
                                target_env: str, purpose: str, endpoint: str | None = None,
                                now: dt.datetime | None = None) -> GateVerdict:
@@ -178,10 +190,11 @@ def evaluate_version_approvals(registry: "Registry", governance: Governance, mod
         policy, signed = governance.policy()
         promoters = ([a.principal for a in approvals_of_artifact(artifact, governance.home, "promotion")]
                      if purpose == "deployment" else [])
+        trainer, trainer_problem = _trainer(governance, artifact)
         return evaluate_approval_gate(
-            model, number, artifact, governance.trainer(artifact), target_env, purpose,
+            model, number, artifact, trainer, target_env, purpose,
             load_approvals(model, number, governance.home), policy, governance.register(), promoters,
-            endpoint=endpoint, policy_sha256=signed.sha256, now=now,
+            endpoint=endpoint, policy_sha256=signed.sha256, now=now, trainer_problem=trainer_problem,
         )
     except (GovernanceError, ChangeRegisterError, ApprovalError, RegistryError, LedgerError, PolicyTrustError,
             TrustError, OSError) as exc:

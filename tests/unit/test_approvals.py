@@ -13,17 +13,20 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gates.approvals import (
-    Approval, ApprovalError, canonical_payload, evaluate_approval_gate, load_approvals, load_private_key,
-    record_approval, sign_approval, verify_signature,
-)
-from gates.change_register import (
-    ChangeRegister, ChangeRegisterError, Ticket, add_ticket, approve_ticket, load_register, lookup_ticket,
-)
+from gates.approvals import evaluate_approval_gate
 from gates.demo_governance import init_demo_governance
-from gates.governance import GovernanceError, load_policy, parse_policy, public_key_pem
-from gates.model_binding import directory_hash
 from gates.verdict import GateVerdict
+from lakegate.artifact import directory_hash
+from lakegate.environment import load_environment
+from lakegate.governance.approvals import (
+    Approval, ApprovalError, load_approvals, payload_fields, record_approval, sign_approval,
+)
+from lakegate.governance.change_register import (
+    ChangeRegister, ChangeRegisterError, Ticket, add_ticket, approve_ticket, close_ticket, load_register, lookup_ticket,
+)
+from lakegate.governance.policy import GovernanceError, load_policy, parse_policy
+from lakegate.ledger import Ledger
+from lakegate.signing import SigningKeyError, canonical_json, load_private_key, public_key_pem, sign_fields
 
 MODEL = "test.claims.triage_model"
 HASH = "a" * 64
@@ -35,6 +38,8 @@ PEOPLE = {  # id -> roles
     "cy.compliance": ["compliance"],
     "rel.manager": ["release_manager"],
     "two.hats": ["model_risk", "compliance"],
+    "cab.chair": ["change_approver"],
+    "oc.incident": ["incident_commander"],
 }
 KEYS = {pid: Ed25519PrivateKey.generate() for pid in [*PEOPLE, "eve.outsider"]}
 
@@ -49,7 +54,8 @@ def policy_dict(**overrides) -> dict:
         ],
         "environments": {
             "prod": {"promotion": {"required_roles": ["model_risk", "compliance"], "change_ticket_required": True},
-                     "deployment": {"required_roles": ["release_manager"], "change_ticket_required": True}},
+                     "deployment": {"required_roles": ["release_manager"], "change_ticket_required": True},
+                     "break_glass": {"required_roles": ["incident_commander"], "valid_minutes": 60}},
             "test": {"promotion": {"required_roles": ["model_risk"], "change_ticket_required": False}},
         },
     }
@@ -58,16 +64,30 @@ def policy_dict(**overrides) -> dict:
 
 
 POLICY = parse_policy(policy_dict())
+ENDPOINT = "claims-triage"
+
+
+def ticket(id, version="4", status="approved", approver="cab.chair", key=None, summary="Promote"):
+    """A ticket; an approved one carries its approver's signature (by `key`, default theirs)."""
+    draft = Ticket(id=id, status="draft", model=MODEL, version=version, summary=summary)
+    if status != "approved":
+        return draft.model_copy(update={"status": status})
+    fields = draft.approval_fields(approver, "2026-11-27T15:00:00Z")
+    return Ticket(**{**draft.model_dump(), "status": "approved", "approved_by": approver, "approved_at": fields["approved_at"],
+                     "approval_signature": sign_fields(key or KEYS[approver], fields)})
+
+
 REGISTER = ChangeRegister(tickets=(
-    Ticket(id="CHG-1", status="approved", model=MODEL, version="4", summary="Promote v4", approved_by="cab.chair"),
-    Ticket(id="CHG-2", status="draft", model=MODEL, version="4", summary="Still in review"),
-    Ticket(id="CHG-3", status="approved", model=MODEL, version="3", summary="Promote v3", approved_by="cab.chair"),
-    Ticket(id="CHG-4", status="rejected", model=MODEL, version="4", summary="Rejected"),
+    ticket("CHG-1"), ticket("CHG-2", status="draft"), ticket("CHG-3", version="3"), ticket("CHG-4", status="rejected"),
+    ticket("CHG-5", approver="ana.trainer"), ticket("CHG-6", approver="mo.risk"),
+    ticket("CHG-7", key=KEYS["eve.outsider"]), ticket("CHG-8", approver="eve.outsider"),
 ))
 
 
-def approve(principal, role, version="4", artifact_hash=HASH, ticket="CHG-1", purpose="promotion", key=None, model=MODEL):
-    return sign_approval(key or KEYS[principal], model, version, artifact_hash, role, ticket, principal, purpose, WHEN)
+def approve(principal, role, version="4", artifact_hash=HASH, ticket="CHG-1", purpose="promotion", key=None, model=MODEL,
+            trained_by="ana.trainer", endpoint=ENDPOINT, when=WHEN):
+    return sign_approval(key or KEYS[principal], model, version, artifact_hash, role, ticket, principal, purpose, when,
+                         trained_by=trained_by, endpoint=endpoint)
 
 
 VALID = [approve("mo.risk", "model_risk"), approve("cy.compliance", "compliance")]
@@ -77,6 +97,8 @@ def gate(approvals, **kw) -> GateVerdict:
     args = dict(model=MODEL, version="4", artifact_hash=HASH, trained_by="ana.trainer", target_env="prod",
                 purpose="promotion", approvals=approvals, policy=POLICY, register=REGISTER)
     args.update(kw)
+    if args["purpose"] != "promotion":
+        args.setdefault("endpoint", ENDPOINT)
     return evaluate_approval_gate(**args)
 
 
@@ -94,7 +116,8 @@ def test_distinct_principals_in_every_required_role_with_an_approved_ticket_pass
     verdict = gate(VALID)
     assert verdict.passed and verdict.gate == "approvals", verdict.reason
     assert verdict.reason == ("test.claims.triage_model v4 (promotion to prod) is approved: model_risk by mo.risk, "
-                              "compliance by cy.compliance under change ticket CHG-1; none of them trained it")
+                              "compliance by cy.compliance under change ticket CHG-1; none of them trained it "
+                              "(trained by ana.trainer)")
     assert verdict.measured["approved_roles"] == {"model_risk": ["mo.risk"], "compliance": ["cy.compliance"]}
     assert verdict.measured["failed_checks"] == [] and all(a["counted"] for a in verdict.measured["approvals"])
     assert verdict.thresholds["required_roles"] == ["model_risk", "compliance"]
@@ -138,8 +161,8 @@ def test_the_committed_example_policy_never_approves():
 
 
 def test_an_unknown_trainer_blocks_because_duties_cannot_be_checked():
-    for trainer in (None, "", "unknown"):
-        blocked(gate(VALID, trained_by=trainer), "trainer_unknown", "names no trainer")
+    for trainer in (None, "", "  "):
+        blocked(gate(VALID, trained_by=trainer), "trainer_unknown", "records no trainer")
 
 
 # forged, tampered, unknown, unauthorised
@@ -151,7 +174,7 @@ def test_a_tampered_signature_is_forged():
     tampered = dataclasses.replace(VALID[0], signature=base64.b64encode(bytes(raw)).decode())
     blocked(gate([tampered, VALID[1]]), "forged_signature",
             "approval by mo.risk as model_risk: its signature does not verify against mo.risk's public key (forged or altered)")
-    assert not verify_signature(tampered, KEYS["mo.risk"].public_key())
+    assert not tampered.verifies(KEYS["mo.risk"].public_key())
 
 
 def test_a_payload_edited_after_signing_is_forged():
@@ -254,6 +277,10 @@ def test_a_missing_required_role_blocks():
     ("CHG-4", "change ticket CHG-4 is rejected, not approved"),
     ("CHG-3", "change ticket CHG-3 names test.claims.triage_model v3, not test.claims.triage_model v4"),
     (None, "approval by mo.risk as model_risk names no change ticket"),
+    ("CHG-5", "change ticket CHG-5 was approved by ana.trainer, who does not hold the change_approver role"),
+    ("CHG-6", "change ticket CHG-6 was approved by mo.risk, who does not hold the change_approver role"),
+    ("CHG-7", "change ticket CHG-7: its approval is not signed by cab.chair's key (forged or altered)"),
+    ("CHG-8", "change ticket CHG-8 was approved by eve.outsider, who is not a principal in the governance policy"),
 ])
 def test_a_missing_unapproved_or_other_version_ticket_blocks(ticket, needle):
     verdict = gate([approve("mo.risk", "model_risk", ticket=ticket), VALID[1]])
@@ -268,36 +295,52 @@ def test_no_change_register_blocks_when_a_ticket_is_required():
 
 
 def test_the_signed_payload_is_canonical_json_of_every_field():
-    assert canonical_payload(MODEL, 4, HASH, "model_risk", "CHG-1", "mo.risk", "promotion", "2026-11-27T16:00:00Z") == (
-        '{"artifact_hash":"' + HASH + '","kind":"lakegate.approval/v1","model":"test.claims.triage_model",'
+    fields = payload_fields(MODEL, 4, HASH, "model_risk", "CHG-1", "mo.risk", "promotion", "2026-11-27T16:00:00Z",
+                            "ana.trainer", None)
+    assert canonical_json(fields) == (
+        '{"artifact_hash":"' + HASH + '","endpoint":null,"kind":"lakegate.approval/v2","model":"test.claims.triage_model",'
         '"principal":"mo.risk","purpose":"promotion","role":"model_risk","ticket":"CHG-1",'
-        '"time":"2026-11-27T16:00:00Z","version":"4"}').encode()
-    assert VALID[0].time == "2026-11-27T16:00:00Z" and VALID[0].version == "4"
-    assert verify_signature(VALID[0], KEYS["mo.risk"].public_key())
+        '"time":"2026-11-27T16:00:00Z","trained_by":"ana.trainer","version":"4"}').encode()
+    assert VALID[0].time == "2026-11-27T16:00:00Z" and VALID[0].version == "4" and VALID[0].endpoint is None
+    assert VALID[0].verifies(KEYS["mo.risk"].public_key())
 
 
-def test_signing_refuses_a_naive_time_and_an_unknown_purpose():
+def test_signing_refuses_a_naive_time_an_unknown_purpose_no_trainer_and_no_endpoint():
+    sign = lambda **kw: sign_approval(**{"private_key": KEYS["mo.risk"], "model": MODEL, "version": 4, "artifact_hash": HASH,
+                                         "role": "model_risk", "ticket": "CHG-1", "principal": "mo.risk",
+                                         "purpose": "promotion", "time": WHEN, "trained_by": "ana.trainer", **kw})
     with pytest.raises(ApprovalError, match="time zone"):
-        sign_approval(KEYS["mo.risk"], MODEL, 4, HASH, "model_risk", "CHG-1", "mo.risk", "promotion", dt.datetime(2026, 1, 1))
-    with pytest.raises(ApprovalError, match="promotion or deployment"):
-        sign_approval(KEYS["mo.risk"], MODEL, 4, HASH, "model_risk", "CHG-1", "mo.risk", "retirement", WHEN)
+        sign(time=dt.datetime(2026, 1, 1))
+    with pytest.raises(ApprovalError, match="must be one of promotion, deployment, break_glass"):
+        sign(purpose="retirement")
+    with pytest.raises(ApprovalError, match="names who trained the version"):
+        sign(trained_by=" ")
+    with pytest.raises(ApprovalError, match="names the serving endpoint"):
+        sign(purpose="deployment")
+
+
+def test_a_v1_approval_is_refused_because_it_names_no_trainer():
+    with pytest.raises(ApprovalError, match="a v1 approval, which names no trainer"):
+        Approval.from_dict({**VALID[0].to_dict(), "kind": "lakegate.approval/v1"})
 
 
 def test_approvals_are_stored_append_only_and_loaded_per_version(tmp_path):
-    first = record_approval(VALID[0], tmp_path)
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    first = record_approval(VALID[0], tmp_path, ledger)
     assert first.parent == tmp_path / "governance" / "approvals" / MODEL / "4"
-    assert record_approval(VALID[0], tmp_path) == first  # the identical record: left as it is
-    record_approval(VALID[1], tmp_path)
+    assert record_approval(VALID[0], tmp_path, ledger) == first  # the identical record: left as it is
+    record_approval(VALID[1], tmp_path, ledger)
+    assert [r.outcome["signature"] for r in ledger.records("approval")] == [VALID[0].signature, VALID[1].signature]
     assert sorted(load_approvals(MODEL, 4, tmp_path), key=lambda a: a.principal) == sorted(VALID, key=lambda a: a.principal)
     assert load_approvals(MODEL, 5, tmp_path) == []
     assert json.loads(first.read_text())["signature"] == VALID[0].signature
     first.write_text(first.read_text().replace('"mo.risk"', '"cy.compliance"'))
     with pytest.raises(ApprovalError, match="never overwritten"):
-        record_approval(VALID[0], tmp_path)
+        record_approval(VALID[0], tmp_path, ledger)
 
 
 def test_an_approval_file_copied_into_another_versions_folder_is_caught(tmp_path):
-    path = record_approval(approve("mo.risk", "model_risk", version="3", ticket="CHG-3"), tmp_path)
+    path = record_approval(approve("mo.risk", "model_risk", version="3", ticket="CHG-3"), tmp_path, Ledger(tmp_path / "l.jsonl"))
     target = tmp_path / "governance" / "approvals" / MODEL / "4"
     target.mkdir(parents=True)
     (target / path.name).write_text(path.read_text())
@@ -321,11 +364,11 @@ def test_private_keys_must_be_private_and_ed25519(tmp_path):
     path.write_bytes(KEYS["mo.risk"].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                    serialization.NoEncryption()))
     path.chmod(0o644)
-    with pytest.raises(ApprovalError, match="readable by other users"):
+    with pytest.raises(SigningKeyError, match="readable by other users"):
         load_private_key(path)
     path.chmod(0o600)
     assert load_private_key(path).public_key() == KEYS["mo.risk"].public_key()
-    with pytest.raises(ApprovalError, match="no private key"):
+    with pytest.raises(SigningKeyError, match="no private key"):
         load_private_key(tmp_path / "missing.pem")
 
 
@@ -383,12 +426,15 @@ def test_tickets_are_added_approved_and_looked_up(tmp_path):
     first = add_ticket(MODEL, 4, "Promote v4 to prod", path=path)
     assert (first.id, first.status, first.version) == ("CHG-0001", "draft", "4")
     assert add_ticket(MODEL, "5", "Promote v5", path=path).id == "CHG-0002"
-    approved = approve_ticket("CHG-0001", "cab.chair", path=path)
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    approved = approve_ticket("CHG-0001", "cab.chair", KEYS["cab.chair"], path=path, ledger=ledger)
     assert approved.status == "approved" and approved.approved_by == "cab.chair" and approved.approved_at
+    assert ledger.records("change_approval")[0].outcome["signature"] == approved.approval_signature
     assert lookup_ticket("CHG-0001", path) == approved and lookup_ticket("CHG-9", path) is None
     assert [t.id for t in load_register(path).tickets] == ["CHG-0001", "CHG-0002"]
     with pytest.raises(ChangeRegisterError, match="is approved; only a draft can be approved"):
-        approve_ticket("CHG-0001", "cab.chair", path=path)
+        approve_ticket("CHG-0001", "cab.chair", KEYS["cab.chair"], path=path)
+    assert close_ticket("CHG-0001", path).status == "closed"
     with pytest.raises(ChangeRegisterError, match="already exists"):
         add_ticket(MODEL, 4, "again", ticket_id="CHG-0001", path=path)
     with pytest.raises(ChangeRegisterError, match="must be a model version number"):
@@ -422,19 +468,25 @@ def test_the_directory_hash_covers_paths_and_bytes_in_a_fixed_order(tmp_path):
     assert directory_hash(a) != directory_hash(b)
 
 
-def test_demo_governance_is_private_and_idempotent(tmp_path):
-    first = init_demo_governance(tmp_path)
-    assert first.policy_written and set(first.keys) == {"ana.trainer", "mo.risk", "cy.compliance", "rel.manager"}
-    assert os.stat(first.keys_dir).st_mode & 0o777 == 0o700
-    assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in first.keys.values())
-    before = {p: p.read_bytes() for p in [first.policy_path, *first.keys.values()]}
-    again = init_demo_governance(tmp_path)
+def test_demo_governance_is_private_idempotent_and_keeps_keys_outside_the_home(tmp_path):
+    home = tmp_path / "home"
+    local = load_environment("local")
+    first = init_demo_governance(home, local)
+    assert first.policy_written and set(first.keys) == {"ana.trainer", "mo.risk", "cy.compliance", "rel.manager",
+                                                        "cab.chair", "oc.incident"}
+    assert first.trust.keys_dir == tmp_path / "home-trust" / "keys" and home not in first.trust.keys_dir.parents
+    assert os.stat(first.trust.keys_dir).st_mode & 0o777 == 0o700
+    assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in [*first.keys.values(), first.trust.release_key])
+    assert not list(home.rglob("*.pem"))  # no private key in the home
+    before = {p: p.read_bytes() for p in [first.policy_path, first.trust.trusted_keys, *first.keys.values()]}
+    again = init_demo_governance(home, local)
     assert not again.policy_written and before == {p: p.read_bytes() for p in before}
     policy = load_policy(first.policy_path)
     key = load_private_key(first.keys["mo.risk"])
-    signed = sign_approval(key, MODEL, 1, HASH, "model_risk", "CHG-1", "mo.risk", "promotion", WHEN)
-    assert verify_signature(signed, policy.principal("mo.risk").verifying_key())
+    signed = sign_approval(key, MODEL, 1, HASH, "model_risk", "CHG-1", "mo.risk", "promotion", WHEN, trained_by="ana.trainer")
+    assert signed.verifies(policy.principal("mo.risk").verifying_key())
     assert policy.requirement("prod", "promotion").required_roles == ("model_risk", "compliance")
+    assert policy.requirement("prod", "break_glass").required_roles == ("incident_commander",)
 
 
 def test_demo_governance_never_writes_into_the_repository():
@@ -442,7 +494,7 @@ def test_demo_governance_never_writes_into_the_repository():
 
     repo = Path(__file__).resolve().parents[2]
     with pytest.raises(GovernanceError, match="refusing to write demo keys into the repository"):
-        init_demo_governance(repo / "gates")
+        init_demo_governance(repo / "gates", load_environment("local"))
     assert not (repo / "gates" / "governance").exists()
 
 

@@ -14,7 +14,7 @@ from lakegate.serving.endpoints import (
 )
 from lakegate.serving.routing import EndpointRoutes
 
-MODEL = "prod.claims.triage_model"
+MODEL = "dev.claims.triage_model"  # an ungated catalog: these tests are about the mechanics
 
 
 def two_versions(old_share: int, new_share: int) -> EndpointConfig:
