@@ -4,6 +4,7 @@ table after SIGTERM, and MLflow's Databricks deployment client as a caller."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import signal
 import threading
@@ -57,8 +58,8 @@ def served(demo):
     uri, artifacts = embedded_store(home)
     registry = Registry(uri, uri, artifacts)
     v1 = registry.model_version(MODEL, "1")
-    v2 = registry.register(v1.source, MODEL, tags={k: v for k, v in v1.tags.items()})
-    assert str(v2.version) == "2"
+    for number in ("2", "3"):  # registered straight into prod by hand: nobody approved their deployment
+        assert str(registry.register(v1.source, MODEL, tags={k: v for k, v in v1.tags.items()}).version) == number
     server = start_server(home, workers=2)
     wait_for_workers(home, 2)
     yield home, server
@@ -131,11 +132,49 @@ def test_every_route_needs_a_token_of_its_own_scope(served):
     assert INVOKE_TOKEN not in log and ADMIN_TOKEN not in log
 
 
+def sign_deployment(home: Path, version: str, endpoint: str = ENDPOINT) -> None:
+    """The release manager approves deploying `version`, under a change ticket the change approver signed."""
+    ticket = cli(home, "change", "create", MODEL, version, "--summary", f"deploy v{version}").stdout.split()[1]
+    for args in (("change", "approve", ticket, "--as", "cab.chair"),
+                 ("approve", MODEL, version, "--role", "release_manager", "--ticket", ticket, "--as", "rel.manager",
+                  "--purpose", "deployment", "--endpoint", endpoint)):
+        done = cli(home, *args)
+        assert done.returncode == 0, done.stderr
+
+
+def test_an_unapproved_version_gets_no_production_traffic_through_the_cli_or_the_admin_api(served):
+    home, server = served
+    before = json.loads(cli(home, "endpoint", "status", ENDPOINT, "--json").stdout)["config"]
+    created = cli(home, "endpoint", "create", "claims-triage-shadow", "--model", MODEL, "--version", "3", "--reason", "try v3")
+    said = " ".join(created.stderr.split())  # rich wraps long lines
+    assert created.returncode == 2 and "triage_model-3 (prod.claims.triage_model v3) may not serve prod traffic" in said
+    assert "no deployment approval is recorded" in said
+    config = {"served_entities": [{"name": "triage_model-1", "entity_name": MODEL, "entity_version": "1"},
+                                  {"name": "triage_model-3", "entity_name": MODEL, "entity_version": "3"}],
+              "traffic_config": {"routes": [{"served_entity_name": "triage_model-1", "traffic_percentage": 0},
+                                            {"served_entity_name": "triage_model-3", "traffic_percentage": 100}]}}
+    refused = requests.put(f"{server.url}/api/2.0/serving-endpoints/{ENDPOINT}/config", json=config, timeout=30,
+                           headers={**server.headers(ADMIN_TOKEN), "X-Lakegate-Actor": "rel.manager"})
+    assert refused.status_code == 403 and refused.json()["error_code"] == "PERMISSION_DENIED", refused.text
+    assert "may not serve prod traffic, so nothing is changed" in refused.json()["message"]
+    assert json.loads(cli(home, "endpoint", "status", ENDPOINT, "--json").stdout)["config"] == before
+
+    # An emergency: the incident commander signs a break-glass for v3 on the shadow endpoint; it is alerted.
+    glass = cli(home, "approve", MODEL, "3", "--role", "incident_commander", "--as", "oc.incident",
+                "--purpose", "break_glass", "--endpoint", "claims-triage-shadow")
+    assert glass.returncode == 0, glass.stderr
+    created = cli(home, "endpoint", "create", "claims-triage-shadow", "--model", MODEL, "--version", "3", "--reason", "INC-7")
+    assert created.returncode == 0, created.stderr
+    alerts = json.loads(cli(home, "alerts", "list", "--json").stdout)
+    assert alerts[-1]["title"] == "break-glass on claims-triage-shadow" and alerts[-1]["severity"] == "ERROR"
+
+
 def test_traffic_split_follows_the_configured_shares(served):
     home, server = served
     changed = cli(home, "endpoint", "set-traffic", ENDPOINT, "triage_model-1=70", "triage_model-2=30",
                   "--reason", "split test")
     assert changed.returncode != 0 and "no served entity" in changed.stderr  # v2 is not served yet
+    sign_deployment(home, "2")
     admin = requests.put(f"{server.url}/api/2.0/serving-endpoints/{ENDPOINT}/config", timeout=30,
                          headers={**server.headers(ADMIN_TOKEN), "X-Lakegate-Actor": "rel.manager"},
                          json={"served_entities": [
@@ -146,6 +185,10 @@ def test_traffic_split_follows_the_configured_shares(served):
                                    {"served_model_name": "triage_model-2", "traffic_percentage": 30}]},
                                "reason": "serve v2 beside v1"})
     assert admin.status_code == 200, admin.text
+    from lakegate.ledger import Ledger
+
+    change = Ledger(home / "audit" / "ledger.jsonl").records(kind="deployment")[-1]
+    assert change.actor == "serving-admin (admin token)"  # the authenticated principal, never the header
     wait_for_workers(home, 2, admin.json()["config"]["config_version"])
     claim = landed_claims(home, 1)
     served_by = Counter(post_records(server, claim).headers["x-lakegate-served-entity"] for _ in range(1500))
@@ -186,7 +229,7 @@ def test_rollback_under_load_drops_nothing_and_takes_effect_within_100_ms(served
     for t in threads:
         t.start()
     time.sleep(1.0)
-    rolled = cli(home, "endpoint", "rollback", ENDPOINT, "--reason", "canary incident drill", "--actor", "mo.risk")
+    rolled = cli(home, "endpoint", "rollback", ENDPOINT, "--reason", "canary incident drill")
     done = time.monotonic()
     time.sleep(1.0)
     stop.set()
@@ -201,7 +244,7 @@ def test_rollback_under_load_drops_nothing_and_takes_effect_within_100_ms(served
     from lakegate.ledger import Ledger
 
     record = Ledger(home / "audit" / "ledger.jsonl").records(kind="rollback")[-1]
-    assert record.actor == "mo.risk" and record.reason == "canary incident drill"
+    assert record.actor == getpass.getuser() and record.reason == "canary incident drill"  # who the OS says ran it
     assert record.outcome["to"]["traffic"] == {"triage_model-1": 100, "triage_model-2": 0}
 
 
@@ -227,7 +270,7 @@ def test_mlflow_deployment_client_calls_the_endpoint(served):
     env["DATABRICKS_TOKEN"] = ADMIN_TOKEN
     managed = subprocess.run([sys.executable, "-c", manage], env=env, capture_output=True, text=True, timeout=120)
     assert managed.returncode == 0, managed.stderr[-2000:]
-    assert json.loads(managed.stdout.strip().splitlines()[-1]) == ["READY", 1, MODEL]
+    assert json.loads(managed.stdout.strip().splitlines()[-1]) == ["READY", 2, MODEL]  # and the shadow endpoint
 
 
 def test_sigterm_flushes_every_answered_request_to_the_inference_table(served):

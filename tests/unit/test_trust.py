@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lakegate.environment import ConfigError, load_environment
 from lakegate.ledger import Ledger, SecretInRecordError
-from lakegate.ledger_format import canonical, record_hash
 from lakegate.policy_signatures import PolicyTrustError, read_signed_policy, sign_policy
 from lakegate.signing import public_key_pem
 from lakegate.trust import TrustError, load_trusted_keys, parse_trusted_keys, trust_paths, trusted_keys_text
+from tests.ledger_tools import rewrite
 
 OWNER, OTHER = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
 
@@ -81,19 +81,6 @@ def test_a_missing_or_bad_trusted_keys_file_is_a_clear_error(tmp_path):
 def fill(ledger: Ledger, n: int) -> None:
     for i in range(n):
         ledger.append("gate_evaluation", "ci", {"model": "dev.claims.triage_model", "version": str(i)}, {}, {"passed": True})
-
-
-def rewrite(ledger: Ledger, keep: int, edit: dict | None = None) -> None:
-    """An attacker with write access to the home: rewrite the ledger with fresh hashes and head."""
-    records = [json.loads(line) for line in ledger.path.read_text().splitlines()][:keep]
-    prev = "0" * 64
-    for r in records:
-        if edit and r["seq"] == edit["seq"]:
-            r.update(edit["fields"])
-        r["prev_hash"] = prev
-        r["hash"] = prev = record_hash(r)
-    ledger.path.write_text("".join(canonical(r) + "\n" for r in records))
-    ledger.head_path.write_text(canonical({"count": len(records), "last_hash": prev}) + "\n")
 
 
 @pytest.fixture
