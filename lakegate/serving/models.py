@@ -162,6 +162,8 @@ def _raw_model(pyfunc):
 
 
 def _rows(data) -> int:
+    if isinstance(data, np.ndarray) and data.ndim == 0:
+        return 1
     return len(data) if hasattr(data, "__len__") else 1
 
 
@@ -179,8 +181,9 @@ def _check_frame(data, max_rows: int) -> None:
 
 def _check_unique(columns: list[str]) -> None:
     if len(set(columns)) != len(columns):
-        twice = sorted({c for c in columns if columns.count(c) > 1})
-        raise ScoringError.bad_request(f"dataframe_split.columns: each column once; repeated: {twice[:5]}"[:500])
+        repeated = len(columns) - len(set(columns))  # the names are the caller's: not quoted back
+        raise ScoringError.bad_request(f"dataframe_split.columns names a column more than once ({repeated} repeated); "
+                                       "each column may appear once")
 
 
 def frame_columns(frame: pd.DataFrame) -> dict[str, list]:
@@ -202,14 +205,14 @@ def plain_json_columns(body: bytes, content_type: str | None) -> dict[str, list]
         return None
     if isinstance(records := doc.get("dataframe_records"), list) and records and isinstance(records[0], dict):
         names = list(records[0])
-        if all(isinstance(r, dict) and list(r) == names for r in records):
+        if names and all(isinstance(r, dict) and list(r) == names for r in records):
             return {n: [r[n] for r in records] for n in names}
     split = doc.get("dataframe_split")
     if isinstance(split, dict) and set(split) == {"columns", "data"} and isinstance(split["columns"], list) \
             and isinstance(split["data"], list) and split["data"]:
         _check_unique([str(c) for c in split["columns"]])
         width = len(split["columns"])
-        if all(isinstance(row, list) and len(row) == width for row in split["data"]):
+        if width and all(isinstance(row, list) and len(row) == width for row in split["data"]):
             return {str(n): [row[j] for row in split["data"]] for j, n in enumerate(split["columns"])}
     return None
 

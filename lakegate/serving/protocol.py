@@ -16,7 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import re
 import traceback
 from dataclasses import dataclass, field
 from io import BytesIO, StringIO
@@ -275,11 +274,11 @@ def _short_repr(ex: Exception) -> str:
     return repr(ex)
 
 
-_QUOTED = re.compile(r"'[^'\n]*(?:'|$)|\"[^\"\n]*(?:\"|$)", re.MULTILINE)
-
-
 def without_caller_data(message: str) -> str:
-    """An MLflow-worded error message with what it quotes from the request removed: its first line,
-    every quoted span (MLflow quotes echoed data, parser errors and the input) replaced by '...'."""
+    """An MLflow-worded error message up to where it starts quoting (MLflow quotes the input, the
+    data it failed on and parser errors that hold both): its first line, cut at the first quote."""
     first = message.split("\n", 1)[0]
-    return bounded(_QUOTED.sub("'...'", first), LOGGED_MESSAGE_CHARS)
+    quotes = [i for i in (first.find("'"), first.find('"')) if i >= 0]
+    if quotes:
+        first = first[:min(quotes)] + "..."
+    return bounded(first, LOGGED_MESSAGE_CHARS)
