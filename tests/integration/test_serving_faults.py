@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from lakegate.lake import Lake
+from lakegate.serving.process_hygiene import alive
 from tests.serving import INVOKE_TOKEN, start_server, wait_for_workers
 from tests.triage_home import CLAIM, ENDPOINT, build_triage_home, triage_environment
 
@@ -75,8 +76,14 @@ def test_a_sigkill_under_load_loses_no_answered_request_and_needs_no_cleanup(tri
     load = start_load(server.url, home / "bodies.jsonl", trace)
     time.sleep(KILL_AFTER)
     killed_at = time.time()
+    old_workers = [w["pid"] for w in wait_for_workers(home, ENDPOINT, 2)]
     fault(home, server)
-    if fault is not kill_worker:  # the same port at once: orphaned workers and the port are the server's to handle
+    if fault is kill_supervisor:  # its workers exit by themselves (the kernel's SIGTERM on the parent's death)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in old_workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in old_workers)
+    if fault is not kill_worker:  # the same port at once: no cleanup by hand
         server.proc.wait(timeout=10)
         server = start_server(home, workers=2, port=int(server.url.rsplit(":", 1)[1]))
     assert load.wait(timeout=120) == 0, trace.read_text()[-2000:]
