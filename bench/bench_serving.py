@@ -188,8 +188,8 @@ def main() -> None:
         endpoints.rollback(ENDPOINT, actor="bench", reason="benchmark: rollback under load")
         returned = time.time()
         trace = json.loads(loader.communicate()[0])
-        last_old = max((t for t, status, entity in trace["trace"] if entity == "v2" and t >= returned), default=returned)
-        failed = sum(1 for _, status, _ in trace["trace"] if status != 200)
+        last_old = max((t for t, status, entity, _ in trace["trace"] if entity == "v2" and t >= returned), default=returned)
+        failed = sum(1 for _, status, _, _ in trace["trace"] if status != 200)
         rollback = {"command_ms": round((returned - called) * 1000, 2),
                     "effective_ms": round(max(0.0, last_old - returned) * 1000, 2),
                     "requests_during": len(trace["trace"]), "failed_requests": failed}

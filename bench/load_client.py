@@ -6,8 +6,11 @@ soon as its answer arrives, for a fixed time. The same client drives every serve
 BODIES_FILE holds one request body per line; connections take them in turn.
 
 Raw asyncio streams (uvloop) and pre-built request bytes keep the client's own cost per request
-small, so the server, not the client, sets the pace. Prints one JSON document: requests, errors,
-throughput, latency percentiles (ms) and, with --trace, (send time, status, served entity) per answer.
+small, so the server, not the client, sets the pace. A dropped connection is counted and replaced,
+and the run goes on (a fault benchmark measures through a server restart). Prints one JSON
+document: requests, errors, dropped, connect failures, throughput, latency percentiles (ms) of the
+answered requests and, with --trace, (send time, status or 0 if dropped, served entity, request
+id) per request.
 """
 
 from __future__ import annotations
@@ -49,23 +52,43 @@ async def read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]
     return status, headers
 
 
+DROPPED = 0  # the status traced for a request whose connection broke before its answer arrived
+_DROPS = (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, ValueError, IndexError)
+
+
 async def connection(host: str, port: int, payloads: list[bytes], offset: int, until: float, out: list,
-                     trace: bool) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+                     trace: bool, stats: dict) -> None:
+    """Send, read, repeat; a dropped connection is counted (and traced) and a new one opened, so a
+    benchmark can measure a fault: while the server is down, connecting is retried every 10 ms."""
     i = offset
+    writer = None
     try:
-        while True:
+        while time.perf_counter() < until:
+            if writer is None:
+                try:
+                    reader, writer = await asyncio.open_connection(host, port)
+                except OSError:
+                    stats["connect_failures"] += 1
+                    await asyncio.sleep(0.01)
+                    continue
             payload = payloads[i % len(payloads)]
             i += 1
             sent_wall, sent = time.time(), time.perf_counter()
-            if sent >= until:
-                return
-            writer.write(payload)
-            status, headers = await read_answer(reader)
+            try:
+                writer.write(payload)
+                status, headers = await read_answer(reader)
+            except _DROPS:
+                stats["dropped"] += 1
+                out.append((sent_wall, time.perf_counter() - sent, DROPPED, "", ""))
+                writer.close()
+                writer = None
+                continue
             elapsed = time.perf_counter() - sent
-            out.append((sent_wall, elapsed, status, headers.get("x-lakegate-served-entity", "") if trace else ""))
+            out.append((sent_wall, elapsed, status, headers.get("x-lakegate-served-entity", "") if trace else "",
+                        headers.get("x-request-id", "") if trace else ""))
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def run(url: str, path: str, bodies: list[bytes], token: str | None, concurrency: int, seconds: float,
@@ -73,20 +96,22 @@ async def run(url: str, path: str, bodies: list[bytes], token: str | None, concu
     parts = urlsplit(url)
     payloads = [request_bytes(parts.hostname, parts.port, path, body, token) for body in bodies]
     out: list = []
+    stats = {"dropped": 0, "connect_failures": 0}
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(connection(parts.hostname, parts.port, payloads, 97 * n, until, out, trace) for n in range(concurrency)))
+    await asyncio.gather(*(connection(parts.hostname, parts.port, payloads, 97 * n, until, out, trace, stats)
+                           for n in range(concurrency)))
     wall = time.perf_counter() - started
-    latencies = np.array([o[1] for o in out]) * 1000.0
+    latencies = np.array([o[1] for o in out if o[2] != DROPPED]) * 1000.0
     ok = sum(1 for o in out if o[2] == 200)
     result = {
-        "requests": len(out), "ok": ok, "errors": len(out) - ok, "seconds": round(wall, 3),
+        "requests": len(out), "ok": ok, "errors": len(out) - ok - stats["dropped"], **stats, "seconds": round(wall, 3),
         "throughput_rps": round(ok / wall, 1), "concurrency": concurrency,
         "latency_ms": {q: round(float(np.percentile(latencies, p)), 3) if len(latencies) else None
                        for q, p in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))},
     }
-    if trace:
-        result["trace"] = [(round(o[0], 6), o[2], o[3]) for o in out]
+    if trace:  # (send time, status or 0 when dropped, served entity, request id)
+        result["trace"] = [(round(o[0], 6), o[2], o[3], o[4]) for o in out]
     return result
 
 

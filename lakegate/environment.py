@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 DEFAULT_ENV = "local"
@@ -57,6 +57,12 @@ class ServingConfig(_Strict):
     admin_principal: str = "serving-admin"
     # Only for a laptop: generate tokens under LAKEGATE_HOME/secrets when the variables are unset.
     allow_generated_tokens: bool = False
+    # Bounds on one request (docs/decisions/0014-serving-limits-and-loss-window.md). A larger body
+    # gets 413 before it is read (16 MiB is Databricks Model Serving's payload limit); more rows
+    # than max_rows get 400; bodies of offload_bytes or more are scored off the event loop.
+    max_body_bytes: PositiveInt = 16 * 1024 * 1024
+    max_rows: PositiveInt = 10_000
+    offload_bytes: PositiveInt = 64 * 1024
 
 
 class TrustConfig(_Strict):

@@ -75,6 +75,16 @@ class Lake:
     def history(self, name: str | TableName) -> list[dict[str, Any]]:
         return self.table(name).history()
 
+    def user_metadata(self, name: str | TableName) -> dict[str, Any]:
+        """The latest commit's userMetadata as a dict ({} when it has none or the table does not exist)."""
+        if not self.exists(name):
+            return {}
+        raw = self.table(name).history(limit=1)[0].get("userMetadata")
+        try:
+            return dict(json.loads(raw)) if raw else {}
+        except (ValueError, TypeError):
+            return {}
+
     def read_arrow(self, name: str | TableName, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
         return self.table(name, version).to_pyarrow_table(columns=columns)
 
@@ -106,19 +116,22 @@ class Lake:
             reader = reader.option("versionAsOf", version)
         return reader.load(self.uri(name))
 
-    def write_spark(self, df, name: str | TableName, mode: str = "overwrite", inputs: dict[str, int | None] | None = None) -> int:
+    def write_spark(self, df, name: str | TableName, mode: str = "overwrite", inputs: dict[str, int | None] | None = None,
+                    user_metadata: dict[str, Any] | None = None) -> int:
         """Write a Spark DataFrame as Delta; returns the new table version.
 
         `inputs` ({table: version read}) is stored in the commit's userMetadata, so lineage can be
-        walked from the tables themselves (lakegate.lineage), without the orchestrator's records.
+        walked from the tables themselves (lakegate.lineage), without the orchestrator's records;
+        `user_metadata` adds other keys beside it (for example the build two tables share).
         """
         path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = df.write.format("delta").mode(mode)
         if mode == "overwrite":
             writer = writer.option("overwriteSchema", "true")
-        if inputs is not None:
-            writer = writer.option("userMetadata", json.dumps({INPUTS_KEY: inputs}))
+        if inputs is not None or user_metadata:
+            meta = {**({INPUTS_KEY: inputs} if inputs is not None else {}), **(user_metadata or {})}
+            writer = writer.option("userMetadata", json.dumps(meta))
         writer.save(str(path))
         return DeltaTable(str(path)).version()
 

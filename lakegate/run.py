@@ -2,11 +2,18 @@
 
 The `dagster asset materialize` CLI pays a process per step; this runs the selected assets in this
 process and records the run under $LAKEGATE_HOME/dagster, so `dagster dev` shows it afterwards.
+
+A run killed mid-flight (SIGKILL, power cut) cannot record its own end, and Dagster's run monitoring
+only watches runs its daemon launched. So each run names the process running it (tag
+`lakegate/process`: host, pid and the kernel's start time of that pid), and every materialization
+first marks failed the STARTED runs whose process on this host is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import time
 import uuid
@@ -18,6 +25,7 @@ import dagster as dg
 
 from lakegate.environment import lakegate_home
 
+PROCESS_TAG = "lakegate/process"
 PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -54,6 +62,44 @@ def persistent_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs still STARTED (or STARTING) whose process on this host has died."""
+    failed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])):
+        owner = run.tags.get(PROCESS_TAG)
+        if owner and not _process_alive(owner):
+            instance.report_run_failed(run, f"the process that ran it ({owner}) is gone: killed mid-flight; "
+                                            "marked failed by the next lakegate run")
+            failed.append(run.run_id)
+    return failed
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _process_alive(owner: str) -> bool:
+    host, pid, started = owner.rsplit(":", 2)
+    if host != socket.gethostname():
+        return True  # another machine's run: not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return not started or _start_time(int(pid)) == started  # else the pid was reused
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux /proc), "" where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
 def resolve_selection(defs: dg.Definitions, selection: str | None) -> list[dg.AssetKey]:
     """Dagster's asset selection syntax (e.g. `group:silver`, `key:bronze/claims+`); all when empty."""
     graph = defs.resolve_asset_graph()
@@ -78,6 +124,7 @@ def materialize(
 ) -> RunOutcome:
     keys = resolve_selection(defs, selection)
     instance = instance or persistent_instance()
+    fail_abandoned_runs(instance)
     job = defs.resolve_implicit_global_asset_job_def()
     run_id = str(uuid.uuid4())
     outcome: dict = {}
@@ -89,7 +136,7 @@ def materialize(
                 instance=instance,
                 run_id=run_id,
                 raise_on_error=False,
-                tags=tags or {},
+                tags={**(tags or {}), PROCESS_TAG: this_process()},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         except BaseException as exc:  # surfaced to the caller below, never swallowed

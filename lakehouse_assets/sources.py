@@ -18,6 +18,8 @@ class LandingSource:
     # The column that orders versions of one business key: the latest wins in silver.
     updated_at: str
     description: str
+    # Raw personal data: kept only in bronze; silver and quarantine hold its minimized forms.
+    personal_columns: tuple[str, ...] = ()
 
 
 MEMBERS = LandingSource(
@@ -30,6 +32,7 @@ MEMBERS = LandingSource(
     business_key=("member_id",),
     updated_at="updated_at",
     description="Enrolled members with personal data; chronic_conditions is a ';'-separated list.",
+    personal_columns=("member_id", "first_name", "last_name", "ssn", "date_of_birth", "address", "city", "zip"),
 )
 
 PROVIDERS = LandingSource(
@@ -49,6 +52,7 @@ CLAIMS = LandingSource(
     business_key=("claim_id",),
     updated_at="updated_at",
     description="Submitted claims; a late correction re-sends a claim_id with a later updated_at.",
+    personal_columns=("member_id",),
 )
 
 CLAIM_OUTCOMES = LandingSource(

@@ -19,6 +19,19 @@ class LabelSpec:
 
 
 @dataclass(frozen=True)
+class RequestField:
+    """A raw field the caller sends at request time and the values the use case accepts in it. A value
+    outside these rules is refused with a 400 that names the field (never its value), not scored."""
+
+    name: str
+    kind: Literal["number", "text", "date"]  # number: JSON number or numeric text, never a boolean
+    required: bool = True  # a missing value (absent, null) is refused
+    minimum: float | None = None  # inclusive
+    below: float | None = None  # exclusive upper bound
+    known_values: tuple[str, ...] = ()  # if set, text must be one of these (trimmed, lower-cased)
+
+
+@dataclass(frozen=True)
 class EntityRows:
     """The rows to predict for: one per event, with the time the prediction would have been made."""
 
@@ -26,10 +39,14 @@ class EntityRows:
     key: str
     event_timestamp: str  # a column (date or timestamp) of `table`
     entity_columns: tuple[str, ...]  # keys that feature views join on
-    request_columns: tuple[str, ...]  # raw fields the caller sends at request time
+    request_fields: tuple[RequestField, ...]  # raw fields the caller sends at request time, with their rules
     # Entity columns that are pseudonyms: (entity column, raw identifier a caller sends instead).
     # At serving time the runtime pseudonymizes the raw identifier with the same keyed HMAC as silver.
     pseudonymized_keys: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def request_columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.request_fields)
 
 
 @dataclass(frozen=True)

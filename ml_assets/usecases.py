@@ -1,6 +1,7 @@
 """The use cases Lakegate trains. Add one here to get features, a training set and a model."""
 
-from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, ThresholdPolicy, TimeSplit, UseCase
+from lakehouse_assets.sources import CHANNELS
+from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, RequestField, ThresholdPolicy, TimeSplit, UseCase
 
 CLAIMS_TRIAGE = UseCase(
     name="claims_triage",
@@ -11,7 +12,16 @@ CLAIMS_TRIAGE = UseCase(
         key="claim_id",
         event_timestamp="submission_date",
         entity_columns=("member_token", "provider_id"),
-        request_columns=("amount", "procedure_code", "diagnosis_code", "service_date", "submission_date", "channel"),
+        # Refused at serving as silver's claim expectations drop them (amount, dates), and channel
+        # must be a known one (silver only warns: from a live caller it is a feed error to report).
+        request_fields=(
+            RequestField("amount", "number", minimum=0.0, below=10_000_000.0),
+            RequestField("procedure_code", "text", required=False),
+            RequestField("diagnosis_code", "text", required=False),
+            RequestField("service_date", "date"),
+            RequestField("submission_date", "date"),
+            RequestField("channel", "text", required=False, known_values=CHANNELS),
+        ),
         pseudonymized_keys=(("member_token", "member_id"),),
     ),
     label=LabelSpec(table="silver.claim_outcomes", key="claim_id", column="needs_review", available_at="decided_at"),

@@ -60,9 +60,11 @@ class Server:
         return self.log.read_text()
 
 
-def start_server(home: Path, workers: int = 1, endpoint: str | None = None, ready_timeout: float = 90) -> Server:
-    port = free_port()
-    log = home / f"serve-{port}.log"
+def start_server(home: Path, workers: int = 1, endpoint: str | None = None, ready_timeout: float = 90,
+                 port: int | None = None) -> Server:
+    """`port`: the port of a server that crashed, to restart on it."""
+    port = port or free_port()
+    log = home / f"serve-{port}-{time.monotonic_ns()}.log"
     args = [str(Path(sys.executable).parent / "lakegate"), "serve", "--port", str(port), "--workers", str(workers)]
     if endpoint:
         args += ["--endpoint", endpoint]
@@ -81,3 +83,16 @@ def start_server(home: Path, workers: int = 1, endpoint: str | None = None, read
         time.sleep(0.2)
     server.stop(signal.SIGKILL)
     raise TimeoutError(f"lakegate serve not ready in {ready_timeout}s: {log.read_text()[-4000:]}")
+
+
+def wait_for_workers(home: Path, endpoint: str, count: int, timeout: float = 120) -> list[dict]:
+    """The status of `count` live workers serving `endpoint` (each has loaded its models)."""
+    from lakegate.serving.routing import worker_states
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [s for s in worker_states(home) if endpoint in s["endpoints"]]
+        if len(states) >= count:
+            return states
+        time.sleep(0.1)
+    raise TimeoutError(f"workers not ready: {worker_states(home)}")

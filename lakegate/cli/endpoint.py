@@ -36,6 +36,7 @@ def serve_command(
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="The endpoint MLflow's POST /invocations serves (default: the only one)"),
 ) -> None:
     """Start the serving runtime: Databricks and MLflow invocation routes, admin API, /metrics. Stops on Ctrl-C or SIGTERM."""
+    from lakegate.cli.serving_app import APP_FACTORY
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.serving.auth import resolve_tokens, token_file
     from lakegate.serving.server import ServeOptions, serve
@@ -43,16 +44,14 @@ def serve_command(
     env = current_environment()
     home = lakegate_home()
     options = ServeOptions(host=host or env.serving.host, port=port or env.serving.port,
-                           workers=workers or env.serving.workers, default_endpoint=endpoint)
+                           workers=workers or env.serving.workers, app_factory=APP_FACTORY, default_endpoint=endpoint)
     resolve_tokens(env.serving, home)
     typer.echo(f"serving on http://{options.host}:{options.port} with {options.workers} worker(s); "
                f"endpoints: {', '.join(e.name for e in _local().list()) or 'none yet (lakegate endpoint create)'}")
     for scope, variable in (("invoke", env.serving.invoke_token_env), ("admin", env.serving.admin_token_env)):
         source = f"${variable}" if os.environ.get(variable) else str(token_file(home, scope))
         typer.echo(f"  {scope} token: {source}")
-    from lakegate.cli.serving_app import APP_FACTORY
-
-    drained = serve(options, APP_FACTORY)
+    drained = serve(options)
     typer.echo("stopped; inference log rows written at shutdown: "
                + (", ".join(f"{k}={v}" for k, v in drained.items()) or "none"))
 

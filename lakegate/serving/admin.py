@@ -71,14 +71,15 @@ class AdminApi:
         actor = f"{self.principal} (admin token)"
         reason_header = header(scope, b"x-lakegate-reason")
         try:
-            doc = json.loads(body) if body.strip() else {}
-            if not isinstance(doc, dict):
-                raise EndpointError("the request body must be a JSON object")
-            reason = doc.pop("reason", None) or (reason_header.decode("utf-8", "replace") if reason_header else "admin API")
+            doc = parse_body(body)
+            reason = doc.pop("reason", None)
+            if reason is not None and not isinstance(reason, str):
+                raise EndpointError('"reason" must be text')
+            reason = reason or (reason_header.decode("utf-8", "replace") if reason_header else "admin API")
             status, result = self._route(method, [p for p in rest.split("/") if p], doc, actor, reason)
             return Reply(status, json.dumps(result).encode())
-        except json.JSONDecodeError as exc:
-            return error_reply(400, "MALFORMED_REQUEST", f"the request body is not valid JSON: {exc}")
+        except MalformedBody as exc:
+            return error_reply(400, "MALFORMED_REQUEST", str(exc))
         except EndpointNotFound as exc:
             return error_reply(404, "RESOURCE_DOES_NOT_EXIST", str(exc))
         except DeploymentRefused as exc:
@@ -116,6 +117,27 @@ class AdminApi:
 
     def _doc(self, endpoint: Endpoint) -> dict:
         return endpoint_document(endpoint, worker_states(self.home))
+
+
+class MalformedBody(ValueError):
+    pass
+
+
+def parse_body(body: bytes) -> dict:
+    """An admin body: empty, or one JSON object in UTF-8. The message names the problem, not the body."""
+    if not body.strip():
+        return {}
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"the request body is not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise MalformedBody("the request body is JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise EndpointError("the request body must be a JSON object")
+    return doc
 
 
 def _shares(doc: dict) -> dict[str, int]:

@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from lakegate.serving.auth import Tokens
-from lakegate.serving.http import Reply, error_reply, header, read_body
+from lakegate.serving.http import (
+    BodyTooLarge,
+    Reply,
+    declared_length,
+    error_reply,
+    header,
+    read_body,
+    too_large_reply,
+)
 from lakegate.serving.inference_log import InferenceRecord
 from lakegate.serving.metrics import ServingMetrics
 from lakegate.serving.models import Answer
@@ -36,9 +46,19 @@ ADMIN_PREFIX = "/api/2.0/serving-endpoints"
 Send = Callable[[dict], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class RequestLimits:
+    """Bounds on one request (environment `serving` section; docs/decisions/0014)."""
+
+    max_body_bytes: int
+    max_rows: int
+    offload_bytes: int  # bodies this large are scored in a thread, one at a time per worker
+
+
 class ServingApp:
     def __init__(self, routing: RoutingTable, tokens: Tokens, metrics: ServingMetrics, inference_log, admin,
-                 default_endpoint: str | None, mlflow_version: str, on_shutdown: Callable[[], None] | None = None):
+                 default_endpoint: str | None, mlflow_version: str, limits: RequestLimits,
+                 on_shutdown: Callable[[], None] | None = None):
         self.routing = routing
         self.tokens = tokens
         self.metrics = metrics
@@ -46,8 +66,10 @@ class ServingApp:
         self.admin = admin
         self.default_endpoint = default_endpoint
         self.mlflow_version = mlflow_version.encode()
+        self.limits = limits
         self.on_shutdown = on_shutdown
         self._watcher: asyncio.Task | None = None
+        self._large = asyncio.Semaphore(1)  # large requests queue here, not in the event loop
 
     async def __call__(self, scope, receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -80,15 +102,16 @@ class ServingApp:
         if path.startswith(ADMIN_PREFIX):
             if "admin" not in scopes:
                 return self._refused("admin", scopes)
-            body = await read_body(receive)
+            try:
+                body = await self._body(scope, receive)
+            except BodyTooLarge as exc:
+                return too_large_reply(exc)
             return await asyncio.to_thread(self.admin.handle, method, path[len(ADMIN_PREFIX):], body, scope)
+        if path == "/invocations" or (path.startswith(INVOCATIONS_PREFIX) and path.endswith("/invocations")):
+            name = self.default_endpoint if path == "/invocations" else path[len(INVOCATIONS_PREFIX):-len("/invocations")]
+            return await self._invoke(name, scope, receive, scopes)
         if "invoke" not in scopes:
             return self._refused("invoke", scopes)
-        if path == "/invocations" or (path.startswith(INVOCATIONS_PREFIX) and path.endswith("/invocations")):
-            if method != "POST":
-                return error_reply(405, "BAD_REQUEST", f"{method} is not allowed on {path}; use POST")
-            name = self.default_endpoint if path == "/invocations" else path[len(INVOCATIONS_PREFIX):-len("/invocations")]
-            return await self._invoke(name, scope, await read_body(receive))
         if method == "GET" and path in ("/ping", "/health"):
             return Reply(200 if self.routing.routes else 404, b"\n")
         if method == "GET" and path == "/version":
@@ -97,6 +120,12 @@ class ServingApp:
             return Reply(200, await asyncio.to_thread(self.metrics.exposition), "text/plain; version=0.0.4; charset=utf-8")
         return Reply(404, b'{"detail":"Not Found"}')  # what MLflow's scoring server (FastAPI) answers
 
+    async def _body(self, scope, receive) -> bytes:
+        declared = declared_length(scope)
+        if declared is not None and declared > self.limits.max_body_bytes:
+            raise BodyTooLarge(self.limits.max_body_bytes, declared)  # answered before a byte is read
+        return await read_body(receive, self.limits.max_body_bytes)
+
     def _refused(self, needed: str, granted: frozenset[str]) -> Reply:
         self.metrics.auth_failures.labels(needed).inc()
         if granted:
@@ -104,27 +133,51 @@ class ServingApp:
         return error_reply(401, "UNAUTHENTICATED", f"a bearer token with the {needed} scope is required "
                                               "(Authorization: Bearer <token>)", (b"www-authenticate", b"Bearer"))
 
-    async def _invoke(self, name: str | None, scope, body: bytes) -> Reply:
+    async def _invoke(self, name: str | None, scope, receive, scopes: frozenset[str]) -> Reply:
+        """Every answer for an endpoint this server serves is logged, refusals and failures too.
+        Requests for an unknown endpoint are not: it has no table, and its name is the caller's."""
         routes = self.routing.routes.get(name) if name else None
         if routes is None:
+            if "invoke" not in scopes:
+                return self._refused("invoke", scopes)
             return error_reply(404, "RESOURCE_DOES_NOT_EXIST", self._no_endpoint_message(name))
         started = time.perf_counter()
         request_time = dt.datetime.now(dt.timezone.utc)
-        model = routes.pick()
-        content_type = header(scope, b"content-type")
-        if model.scorer is None:  # MLflow's pyfunc path can take tens of ms: keep the loop free
-            answer = await asyncio.to_thread(model.answer, body, content_type and content_type.decode("latin-1"))
+        model, answer = None, None
+        if "invoke" not in scopes:
+            refusal = self._refused("invoke", scopes)
+        elif scope["method"] != "POST":
+            refusal = error_reply(405, "BAD_REQUEST", f"{scope['method']} is not allowed on {scope['path']}; use POST")
         else:
-            answer = model.answer(body, content_type and content_type.decode("latin-1"))
+            try:
+                body, refusal = await self._body(scope, receive), None
+            except BodyTooLarge as exc:
+                refusal = too_large_reply(exc)
+        if refusal is not None:
+            answer = Answer(refusal.status, refusal.body, refusal.media_type,
+                            error_code=json.loads(refusal.body)["error_code"])
+        else:
+            model = routes.pick()
+            answer = await self._answer(model, body, header(scope, b"content-type"))
         latency = time.perf_counter() - started
         request_id = uuid.uuid4().hex
-        self.metrics.observe(name, model.entity.name, answer.status, latency, answer.n_rows)
-        self._log(request_id, request_time, name, model, answer, latency)
-        return Reply(answer.status, answer.body, answer.media_type, (
-            (REQUEST_ID_HEADER, request_id.encode()),
-            (SERVED_ENTITY_HEADER, model.entity.name.encode()),
-            (MODEL_VERSION_HEADER, model.version_label.encode()),
-        ))
+        entity = model.entity.name if model else None
+        self.metrics.observe(name, entity or "", answer.status, latency, answer.n_rows)
+        self._log(request_id, request_time, name, model, answer, latency)  # durable before the answer leaves
+        headers = [(REQUEST_ID_HEADER, request_id.encode())]
+        if model is not None:
+            headers += [(SERVED_ENTITY_HEADER, entity.encode()), (MODEL_VERSION_HEADER, model.version_label.encode())]
+        return Reply(answer.status, answer.body, answer.media_type, (*headers, *(refusal.headers if refusal else ())))
+
+    async def _answer(self, model, body: bytes, content_type: bytes | None) -> Answer:
+        content_type = content_type and content_type.decode("latin-1")
+        max_rows = self.limits.max_rows
+        if len(body) >= self.limits.offload_bytes:  # one large request must not stall the small ones
+            async with self._large:
+                return await asyncio.to_thread(model.answer, body, content_type, max_rows)
+        if model.scorer is None:  # MLflow's pyfunc path can take tens of ms: keep the loop free
+            return await asyncio.to_thread(model.answer, body, content_type, max_rows)
+        return model.answer(body, content_type, max_rows)
 
     def _no_endpoint_message(self, name: str | None) -> str:
         known = ", ".join(sorted(self.routing.routes)) or "none"
@@ -134,10 +187,12 @@ class ServingApp:
         return f"no serving endpoint {name!r} is ready on this server; endpoints: {known}"
 
     def _log(self, request_id: str, when: dt.datetime, endpoint: str, model, answer: Answer, latency: float) -> None:
+        entity = model.entity if model is not None else None
         self.inference_log.log(InferenceRecord(
-            request_id=request_id, timestamp=when, endpoint=endpoint, served_entity=model.entity.name,
-            model_name=model.entity.entity_name, model_version=model.entity.entity_version,
+            request_id=request_id, timestamp=when, endpoint=endpoint, served_entity=entity and entity.name,
+            model_name=entity and entity.entity_name, model_version=entity and entity.entity_version,
             status_code=answer.status, error_code=answer.error_code, latency_ms=latency * 1000.0,
             n_rows=answer.n_rows, features=answer.features,
-            response=answer.body.decode("utf-8", "replace"), scores=answer.scores, record_keys=answer.record_keys,
+            response=answer.logged_body if answer.logged_body is not None else answer.body.decode("utf-8", "replace"),
+            scores=answer.scores, record_keys=answer.record_keys,
         ))

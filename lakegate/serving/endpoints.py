@@ -133,6 +133,8 @@ class Endpoint(_Strict):
 
 def parse_config(document: dict) -> EndpointConfig:
     """A Databricks-shaped config document → EndpointConfig, with one readable error on bad input."""
+    if not isinstance(document, dict) or not isinstance(document.get("traffic_config") or {}, dict):
+        raise EndpointError("the endpoint config and its traffic_config must be JSON objects")
     try:
         return EndpointConfig.model_validate(_accept_served_model_name(document))
     except ValidationError as exc:

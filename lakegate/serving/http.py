@@ -28,10 +28,32 @@ def header(scope, name: bytes) -> bytes | None:
     return None
 
 
-async def read_body(receive) -> bytes:
-    chunks = []
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int, declared: int | None = None):
+        said = f" (Content-Length {declared:,})" if declared is not None else ""
+        super().__init__(f"the request body{said} is larger than this server accepts: at most {limit:,} bytes "
+                         "(serving.max_body_bytes); send fewer rows per request")
+
+
+def declared_length(scope) -> int | None:
+    value = header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+async def read_body(receive, limit: int) -> bytes:
+    """The whole body, or BodyTooLarge as soon as it passes `limit` (the rest is never buffered;
+    uvicorn discards it, so the caller still reads the answer on the same connection)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+def too_large_reply(exc: BodyTooLarge) -> Reply:
+    return error_reply(413, "REQUEST_LIMIT_EXCEEDED", str(exc))

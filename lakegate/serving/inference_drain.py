@@ -1,10 +1,13 @@
-"""Draining the inference-log spool into Delta: every complete spool file lands once in its
+"""Draining the inference-log spool into Delta: every sealed spool file lands once in its
 endpoint's table `<catalog>.serving.<endpoint>_inference_log` (see inference_log.py for the writer).
 
-One Delta append per endpoint per drain, naming its files in the commit info (`lakegate.files`,
-as bronze does); the files are deleted after the commit. If a drain dies between the commit and
-the deletes, the next one finds the names in the recent commits and deletes the files without
-appending them again. A file lock keeps drains serial.
+Each drain first seals the segments of workers that died (inference_spool.recover_orphans), then
+makes one Delta append per endpoint, naming its files in the commit info (`lakegate.files`, as
+bronze does); the files are deleted after the commit. If a drain dies between the commit and the
+deletes, the next one finds the names in the recent commits and deletes the files without
+appending them again. A line that cannot become a row (bad JSON, text that is not UTF-8, a missing
+field) is set aside alone in `unreadable/`; the rest of its file is appended. A file lock keeps
+drains serial.
 """
 
 from __future__ import annotations
@@ -13,55 +16,69 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import pyarrow as pa
 from filelock import FileLock
 
+from lakegate.atomic_file import write_text_atomically
 from lakegate.serving.inference_log import (
     _ENDPOINT,
     _LOCK_FILE,
     _RECENT_COMMITS,
-    _SPOOL_FILE,
     _UNREADABLE_DIR,
     INFERENCE_LOG_SCHEMA,
     inference_table_name,
 )
+from lakegate.serving.inference_spool import recover_orphans, spool_files
 
 if TYPE_CHECKING:  # lakegate.lake imports dagster, which a serving worker does not need
     from lakegate.lake import Lake
 
 log = logging.getLogger(__name__)
 
-
-def spool_files(directory: Path) -> list[Path]:
-    """Complete spool files in an endpoint's folder (temporary, half-written files excluded)."""
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if _SPOOL_FILE.match(p.name) and p.is_file())
+_BAD_ROW = (ValueError, KeyError, TypeError, AttributeError, pa.ArrowException)
 
 
-def read_spool_file(data: bytes) -> pa.Table:
-    rows = []
-    for line in data.decode("utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        timestamp = dt.datetime.fromisoformat(row["timestamp"])
-        row["timestamp"] = timestamp
-        row["date"] = timestamp.astimezone(dt.timezone.utc).date()
-        rows.append(row)
-    table = pa.Table.from_pylist(rows, schema=INFERENCE_LOG_SCHEMA)
+def read_spool_file(data: bytes) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """The file's rows, and (line number, reason) for each line that cannot be a row."""
+    rows, bad = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw.strip():
+            try:
+                rows.append((number, _row(raw)))
+            except _BAD_ROW as exc:
+                bad.append((number, type(exc).__name__))
+    try:  # the usual case: the whole file converts at once
+        return pa.Table.from_pylist([row for _, row in rows], schema=INFERENCE_LOG_SCHEMA), bad
+    except _BAD_ROW:
+        pass
+    good = []
+    for number, row in rows:  # find the rows Arrow refuses, one by one
+        try:
+            pa.Table.from_pylist([row], schema=INFERENCE_LOG_SCHEMA)
+            good.append(row)
+        except _BAD_ROW as exc:
+            bad.append((number, type(exc).__name__))
+    return pa.Table.from_pylist(good, schema=INFERENCE_LOG_SCHEMA), sorted(bad)
+
+
+def _row(raw: bytes) -> dict:
+    row = json.loads(raw.decode("utf-8"))
+    if not isinstance(row, dict):
+        raise TypeError("not an object")
+    timestamp = dt.datetime.fromisoformat(row["timestamp"])
+    row["timestamp"] = timestamp
+    row["date"] = timestamp.astimezone(dt.timezone.utc).date()
     for f in INFERENCE_LOG_SCHEMA:
-        if not f.nullable and table[f.name].null_count:  # Arrow does not enforce it, delta-rs may not either
+        if not f.nullable and row.get(f.name) is None:  # Arrow does not enforce it, delta-rs may not either
             raise ValueError(f"null {f.name}")
-    return table
+    return row
 
 
 def drain_spool(lake: Lake, spool_dir: Path | str, catalog: str, endpoints: Sequence[str] | None = None) -> dict[str, int]:
-    """Append every complete spool file to its endpoint's inference table, exactly once.
+    """Append every sealed spool file to its endpoint's inference table, exactly once.
 
     One Delta append per endpoint, naming its files in the commit info; the files are deleted
     after the commit. Returns the rows appended per endpoint. A file lock keeps drains serial.
@@ -78,33 +95,30 @@ def drain_spool(lake: Lake, spool_dir: Path | str, catalog: str, endpoints: Sequ
 def _drain_endpoint(lake: Lake, directory: Path, table_name: str) -> int:
     from lakegate.lineage import FILES_KEY  # here: importing lakegate.lake costs a worker a second (dagster)
 
+    recover_orphans(directory)
     files = spool_files(directory)
     if not files:
         return 0
     committed = _committed_files(lake, table_name, FILES_KEY)
+    parts, entries, taken = [], [], []
     for path in files:
         if path.name in committed:  # a previous drain committed it, then died before deleting it
             path.unlink()
-    parts, entries, taken = [], [], []
-    for path in files:
-        if path.name in committed:
             continue
         data = path.read_bytes()
-        try:
-            part = read_spool_file(data)
-        except (ValueError, KeyError, TypeError, pa.ArrowException) as exc:
-            _set_aside(path, exc)
-            continue
+        part, bad = read_spool_file(data)
+        if bad:
+            _set_aside(path, data, bad)
         parts.append(part)
-        entries.append({"path": path.name, "content_hash": hashlib.sha256(data).hexdigest(), "rows": part.num_rows})
+        entries.append({"path": path.name, "content_hash": hashlib.sha256(data).hexdigest(), "rows": part.num_rows,
+                        "set_aside": len(bad)})
         taken.append(path)
-    if not parts:
-        return 0
-    table = pa.concat_tables(parts)
-    lake.write_arrow(table_name, table, mode="append", commit_metadata={FILES_KEY: json.dumps(entries)})
+    if taken:
+        table = pa.concat_tables(parts)
+        lake.write_arrow(table_name, table, mode="append", commit_metadata={FILES_KEY: json.dumps(entries)})
     for path in taken:
         path.unlink()
-    return table.num_rows
+    return sum(p.num_rows for p in parts)
 
 
 def _committed_files(lake: Lake, table_name: str, files_key: str) -> set[str]:
@@ -118,9 +132,13 @@ def _committed_files(lake: Lake, table_name: str, files_key: str) -> set[str]:
     return names
 
 
-def _set_aside(path: Path, exc: Exception) -> None:
-    """A complete file that cannot be parsed is kept for a person, not retried forever nor dropped."""
-    target = path.parent / _UNREADABLE_DIR / path.name
-    target.parent.mkdir(exist_ok=True)
-    os.rename(path, target)
-    log.warning("inference log: set aside unreadable spool file %s (%s)", target, type(exc).__name__)
+def _set_aside(path: Path, data: bytes, bad: list[tuple[int, str]]) -> None:
+    """The lines that cannot be rows, kept for a person (never retried forever, never dropped), with
+    why; their neighbours are appended. Rewriting is idempotent if the drain dies before its commit."""
+    folder = path.parent / _UNREADABLE_DIR
+    folder.mkdir(exist_ok=True)
+    lines = data.split(b"\n")
+    (folder / path.name).write_bytes(b"".join(lines[n - 1] + b"\n" for n, _ in bad))
+    write_text_atomically(folder / f"{path.name}.reason.json",
+                          json.dumps({"file": path.name, "lines": [{"line": n, "reason": r} for n, r in bad]}, indent=1))
+    log.warning("inference log: set aside %d unreadable line(s) of %s in %s", len(bad), path.name, folder)

@@ -1,16 +1,16 @@
-"""The inference table: every answered request lands once in `<catalog>.serving.<endpoint>_inference_log`.
+"""The inference table: every answer lands once in `<catalog>.serving.<endpoint>_inference_log`.
 
-Workers never touch Delta. `InferenceLogger.log()` only appends to an in-memory queue; a daemon
-thread writes the queue to spool files (`<spool_dir>/<endpoint>/<pid>-<seq>-<uuid>.jsonl`), each
-written under a temporary name, fsync'd, then renamed, so a file with that name is always complete.
-`drain_spool()` (inference_drain.py), run by one process, appends the complete files to Delta in one commit per
-endpoint and then deletes them. The commit names its files (commit info `lakegate.files`, as bronze
-does): if a drain dies between the commit and the deletes, the next drain finds the names in the
-recent commits and deletes the files without appending them again.
+Workers never touch Delta. `InferenceLogger.log()` makes the record safe (valid UTF-8, plain JSON)
+and appends it to the worker's open spool segment before the answer is sent (inference_spool.py):
+a crash of the worker, its supervisor or the whole server loses no answered request, and a power
+cut at most the last `sync_interval` (20 ms) of them. `drain_spool()` (inference_drain.py), run by
+the supervisor, appends the sealed files to Delta in one commit per endpoint and deletes them; the
+commit names its files, so a drain that dies between the commit and the deletes appends nothing
+twice.
 
-Spool files are JSON Lines rather than Arrow IPC: the worker's thread only runs `json.dumps`
-(no Arrow builders in every worker), on-call can read a stuck spool with `cat`, and the typed
-conversion happens once, in the drainer, against INFERENCE_LOG_SCHEMA.
+Spool files are JSON Lines rather than Arrow IPC: the worker only runs `json.dumps`, on-call can
+read a stuck spool with `cat`, a bad line can be set aside alone, and the typed conversion happens
+once, in the drainer, against INFERENCE_LOG_SCHEMA.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ import datetime as dt
 import itertools
 import json
 import logging
-import os
 import re
 import threading
 import time
-import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
@@ -34,6 +32,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from lakegate.names import split_three_level
+from lakegate.serving.inference_spool import Segment
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ INFERENCE_LOG_SCHEMA = pa.schema(
         pa.field("latency_ms", pa.float64()),
         pa.field("n_rows", pa.int32()),
         pa.field("features", pa.string()),  # JSON {"columns": [...], "data": [[...]]}: the input used
-        pa.field("response", pa.string()),  # the response body text
+        pa.field("response", pa.string()),  # the body; for an error its code and message, no caller data
         pa.field("scores", pa.list_(pa.float64())),  # review probabilities
         pa.field("record_keys", pa.list_(pa.string())),  # e.g. claim ids
     ]
@@ -60,11 +59,10 @@ INFERENCE_LOG_SCHEMA = pa.schema(
 # Databricks endpoint names allow '-', table names here do not: '-' maps to '_'. Upper case is
 # refused rather than folded, so two endpoints can only share a table through '-' versus '_'.
 _ENDPOINT = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_SPOOL_FILE = re.compile(r"^\d+-\d+-[0-9a-f]{32}\.jsonl$")
 _LOCK_FILE = ".drain.lock"
 _UNREADABLE_DIR = "unreadable"
+_LOCK_WAIT = 0.005  # seconds log() waits for the writer thread before leaving a record to it
 _RECENT_COMMITS = 20  # drains recover before they append, so one would do; the rest is for OPTIMIZE and the like
-_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +104,7 @@ def inference_table_name(catalog: str, endpoint: str) -> str:
 
 
 class InferenceLogger:
-    """Queues one worker process's records and spools them from a background thread.
+    """Writes one worker process's records to its spool segments (see inference_spool.py).
 
     Create it in the worker, after any fork (threads do not survive a fork). Call close() on
     shutdown (the server's SIGTERM path); it is also registered with atexit.
@@ -116,18 +114,21 @@ class InferenceLogger:
         self,
         spool_dir: Path | str,
         endpoint: str,
-        flush_interval: float = 0.25,
+        seal_interval: float = 1.0,
         max_batch: int = 1000,
+        sync_interval: float = 0.02,
         close_timeout: float = 5.0,
     ):
         _check_endpoint(endpoint)
         self.directory = Path(spool_dir) / endpoint
-        self.flush_interval = flush_interval
+        self.seal_interval = seal_interval
         self.max_batch = max_batch
+        self.sync_interval = sync_interval
         self.close_timeout = close_timeout
-        self._pending: collections.deque[InferenceRecord] = collections.deque()  # append/popleft are thread-safe
-        self._unwritten: list[str] = []  # JSON lines taken from _pending, not yet in a file
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._segment: Segment | None = None
+        # Records a failed write, or a writer thread busy retrying one, left in memory (thread-safe deque).
+        self._unwritten: collections.deque[bytes] = collections.deque()
         self._seq = itertools.count(1)
         self._failing = False
         self._stop = False
@@ -139,106 +140,130 @@ class InferenceLogger:
         atexit.register(self.close)
 
     def log(self, record: InferenceRecord) -> None:
-        """Queue a record; never blocks on I/O while the logger is open."""
-        self._pending.append(record)
-        if self._closed:  # shutdown has begun and the writer is gone: write it here
-            self._flush_until(time.monotonic() + self.close_timeout)
+        """Write the record to the open segment; on a failing disk keep it in memory (never raises)."""
+        line = to_json_line(record).encode("utf-8")
+        if self._failing or not self._lock.acquire(timeout=_LOCK_WAIT):  # the thread retries a failing disk
+            self._unwritten.append(line)
+            return
+        try:
+            if self._unwritten:  # the disk failed: the thread retries, in order
+                self._unwritten.append(line)
+            else:
+                self._write([line])
+            if self._closed:  # shutdown has begun and the thread is gone: seal it here
+                self._seal_current()
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
-        """Stop the writer and write everything still queued (retrying up to close_timeout). Idempotent."""
+        """Stop the thread, seal the open segment and write what a failing disk held back. Idempotent."""
         if self._closed:
             return
-        self._closed = True
         self._stop = True
         self._thread.join()
-        if not self._flush_until(time.monotonic() + self.close_timeout):
-            left = len(self._pending) + len(self._unwritten)
-            log.error("inference log: %d records for %s could not be written before shutdown", left, self.directory)
+        deadline = time.monotonic() + self.close_timeout
+        with self._lock:
+            self._closed = True
+            while self._unwritten and not self._write(self._take_unwritten()) and time.monotonic() < deadline:
+                time.sleep(self.sync_interval)
+            self._seal_current()
+            if self._unwritten:
+                log.error("inference log: %d records for %s could not be written before shutdown",
+                          len(self._unwritten), self.directory)
         atexit.unregister(self.close)
 
     def _run(self) -> None:
-        last = time.monotonic()
         while not self._stop:
-            time.sleep(_POLL_SECONDS)
-            if len(self._pending) >= self.max_batch or time.monotonic() - last >= self.flush_interval:
-                try:
-                    self._flush()
-                except Exception:  # noqa: BLE001 - a dead writer would lose every later record
-                    log.exception("inference log: writer tick failed for %s", self.directory)
-                last = time.monotonic()
+            time.sleep(self.sync_interval)
+            try:
+                self._tick()
+            except Exception:  # noqa: BLE001 - a dead thread would stop syncing and sealing
+                log.exception("inference log: writer tick failed for %s", self.directory)
 
-    def _flush_until(self, deadline: float) -> bool:
-        while not self._flush():
-            if time.monotonic() >= deadline:
+    def _tick(self) -> None:
+        with self._lock:
+            if self._unwritten:
+                self._write(self._take_unwritten())
+            segment = self._segment
+            due = segment is not None and (segment.records >= self.max_batch
+                                           or time.monotonic() - segment.opened >= self.seal_interval)
+            if due:
+                self._segment = None  # the next record opens a new segment
+        if segment is None:
+            return
+        if due:
+            segment.seal()
+        else:
+            segment.sync()
+
+    def _write(self, lines: list[bytes]) -> bool:
+        """Append lines (lock held); on an error keep the rest in memory. True when all were written."""
+        for i, line in enumerate(lines):
+            try:
+                if self._segment is None:
+                    self._segment = Segment(self.directory, next(self._seq))
+                self._segment.write(line)
+            except OSError as exc:
+                if not self._failing:  # once per outage; the message names no record content
+                    log.warning("inference log: cannot write to %s (%s); %d records kept, retrying",
+                                self.directory, exc, len(lines) - i)
+                self._failing = True
+                self._unwritten.extendleft(reversed(lines[i:]))
+                self._abandon_segment()
                 return False
-            time.sleep(_POLL_SECONDS)
+        if self._failing:
+            log.warning("inference log: writes to %s work again", self.directory)
+            self._failing = False
         return True
 
-    def _flush(self) -> bool:
-        """Write what is queued, max_batch records a file; False (records kept) when a write fails."""
-        with self._write_lock:
-            self._take_pending()
-            while self._unwritten:
-                chunk = self._unwritten[: self.max_batch]
-                try:
-                    write_spool_file(self.directory, chunk, next(self._seq))
-                except Exception as exc:  # noqa: BLE001 - the request path must outlive any write error
-                    if not self._failing:  # once per outage; the message names no record content
-                        reason = exc if isinstance(exc, OSError) else type(exc).__name__
-                        log.warning("inference log: cannot write to %s (%s); %d records kept, retrying",
-                                    self.directory, reason, len(self._unwritten))
-                    self._failing = True
-                    return False
-                del self._unwritten[: len(chunk)]
-            if self._failing:
-                log.warning("inference log: writes to %s work again", self.directory)
-                self._failing = False
-            return True
+    def _take_unwritten(self) -> list[bytes]:
+        lines = []
+        while self._unwritten:
+            lines.append(self._unwritten.popleft())
+        return lines
 
-    def _take_pending(self) -> None:
-        dropped, reason = 0, ""
-        while self._pending:
-            try:
-                self._unwritten.append(to_json_line(self._pending.popleft()))
-            except (TypeError, ValueError) as exc:  # never writable: retrying would block the rest
-                dropped += 1
-                reason = type(exc).__name__
-        if dropped:
-            log.error("inference log: dropped %d records that are not JSON-serializable (%s)", dropped, reason)
+    def _abandon_segment(self) -> None:
+        """After a failed write: seal what the segment holds whole and start a new one next time."""
+        segment, self._segment = self._segment, None
+        if segment is not None:
+            with contextlib.suppress(OSError):
+                segment.seal()
+
+    def _seal_current(self) -> None:
+        segment, self._segment = self._segment, None
+        if segment is not None:
+            segment.seal()
 
 
 def to_json_line(record: InferenceRecord) -> str:
-    row = {name: getattr(record, name) for name in _FIELDS}
+    """One JSON line that the drain can always read: text made valid UTF-8, odd values made plain."""
+    row = {name: _valid_text(getattr(record, name)) for name in _FIELDS}
     row["timestamp"] = record.timestamp.isoformat()
     for name in ("scores", "record_keys"):
         if row[name] is not None:
-            row[name] = list(row[name])
-    return json.dumps(row, separators=(",", ":")) + "\n"
-
-
-def write_spool_file(directory: Path, lines: list[str], seq: int) -> Path:
-    """Write lines to a new spool file: temp name, fsync, rename. Only the final name is ever drained."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{os.getpid()}-{seq:012d}-{uuid.uuid4().hex}.jsonl"
-    final, temp = directory / name, directory / f".{name}.tmp"
+            row[name] = [_valid_text(v) for v in row[name]]
     try:
-        with open(temp, "w", encoding="utf-8") as f:
-            f.write("".join(lines))
-            f.flush()
-            os.fsync(f.fileno())
-        os.rename(temp, final)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    # After the rename the records are written: a failure here must not make the caller write them again.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
+        return json.dumps(row, separators=(",", ":"), default=_plain) + "\n"
+    except (TypeError, ValueError):  # a circular or unprintable value: keep the answer, not its detail
+        for name in ("features", "response", "scores", "record_keys"):
+            row[name] = None
+        row["error_code"] = row["error_code"] or "LOG_RECORD_UNSERIALIZABLE"
+        return json.dumps(row, separators=(",", ":"), default=str) + "\n"
+
+
+def _valid_text(value):
+    """A lone UTF-16 surrogate (a JSON escape such as \\ud800) cannot be written as UTF-8: replace it."""
+    if isinstance(value, str) and not value.isascii():
         try:
-            os.fsync(fd)  # the rename itself survives a power cut
-        finally:
-            os.close(fd)
-    return final
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _plain(value):
+    item = getattr(value, "item", None)  # numpy scalars
+    return item() if callable(item) else str(value)
 
 
 def _check_endpoint(endpoint: str) -> None:

@@ -36,6 +36,7 @@ class ServingMetrics:
                              ["endpoint", "served_entity"], multiprocess_mode="mostrecent")
         self.generation = Gauge("lakegate_serving_config_generation", "Control-plane generation a worker serves",
                                 multiprocess_mode="livemin")
+        self._reported: set[tuple[str, str]] = set()  # traffic series this worker has set
         self.auth_failures = Counter("lakegate_serving_auth_failures", "Requests refused for a missing or wrong token",
                                      ["route"])
 
@@ -46,10 +47,15 @@ class ServingMetrics:
             self.rows.labels(endpoint, entity).inc(rows)
 
     def configured(self, generation: int, shares: dict[str, dict[str, int]]) -> None:
+        """Set after every routing change: each served entity's share (0 % too), and 0 for every
+        series this worker reported before that is no longer served, so the shares always sum to 100."""
         self.generation.set(generation)
-        for endpoint, by_entity in shares.items():
-            for entity, share in by_entity.items():
-                self.traffic.labels(endpoint, entity).set(share)
+        current = {(endpoint, entity): share for endpoint, by_entity in shares.items() for entity, share in by_entity.items()}
+        for labels in self._reported - current.keys():
+            self.traffic.labels(*labels).set(0)
+        for labels, share in current.items():
+            self.traffic.labels(*labels).set(share)
+        self._reported |= current.keys()
 
     @staticmethod
     def exposition() -> bytes:

@@ -27,6 +27,7 @@ from lakegate.serving.protocol import (
     ScoringError,
     error_body,
     format_predictions,
+    logged_error_body,
     parse_request,
     predict,
 )
@@ -49,6 +50,17 @@ class Answer:
     features: str | None = None  # model input as {"columns", "data"} JSON, no identifiers
     scores: list[float] | None = None
     record_keys: list[str] | None = None
+    logged_body: str | None = None  # what the inference table keeps of the body when it is not the body
+
+    @classmethod
+    def refused(cls, err: ScoringError) -> Answer:
+        return cls(err.status, error_body(err), err.media_type, error_code=err.error_code,
+                   logged_body=logged_error_body(err))
+
+    @classmethod
+    def internal_error(cls) -> Answer:
+        return cls.refused(ScoringError(500, "INTERNAL_ERROR", "the server failed to score this request; "
+                                        "the error is in its log", own_wording=True))
 
 
 class ServedModel:
@@ -67,30 +79,34 @@ class ServedModel:
     def version_label(self) -> str:
         return f"{self.entity.entity_name}/{self.entity.entity_version}"
 
-    def answer(self, body: bytes, content_type: str | None) -> Answer:
+    def answer(self, body: bytes, content_type: str | None, max_rows: int) -> Answer:
+        """Always an Answer: a bad request is a 4xx naming the field, a failure of ours a logged 500."""
         try:
             if self.enricher is not None:
                 columns = plain_json_columns(body, content_type)
                 if columns is not None:  # the common case, without building a pandas frame
+                    _check_rows(len(next(iter(columns.values()))), max_rows)
                     return self._answer_enriched(columns, None)
             # An enriched endpoint's callers send keys, not the model's columns: parse without its schema.
             parsed = parse_request(body, content_type, None if self.enricher else self.schema,
                                    metadata=self.pyfunc.metadata)
+            _check_frame(parsed.data, max_rows)
             if self.enricher is not None and isinstance(parsed.data, pd.DataFrame):
                 return self._answer_enriched(frame_columns(parsed.data), parsed.params)
             predictions = predict(self.pyfunc, parsed)
             return Answer(200, format_predictions(predictions, unwrapped=parsed.unwrapped), JSON,
                           n_rows=_rows(parsed.data), scores=self._scores(parsed.data))
         except ScoringError as err:
-            return Answer(err.status, error_body(err), err.media_type, error_code=err.error_code)
+            return Answer.refused(err)
+        except Exception:  # noqa: BLE001 - a bug of ours must still answer, and be logged
+            _logger.exception("scoring failed for %s", self.version_label)
+            return Answer.internal_error()
 
     def _answer_enriched(self, request: dict[str, list], params: dict | None) -> Answer:
-        from mlflow.exceptions import MlflowException
-
         try:
             columns = self.enricher.model_input(request)
-        except ValueError as exc:  # the enricher's RequestError: a bad request, as MLflow answers one
-            raise ScoringError.from_mlflow(MlflowException.invalid_parameter_value(str(exc))) from None
+        except ValueError as exc:  # the enricher's RequestError: fields named, values never quoted
+            raise ScoringError.bad_request(str(exc)) from None
         if self.scorer is not None:
             scores = self.scorer.predict_proba(columns)
             flags = self.scorer.flags(scores)
@@ -146,7 +162,28 @@ def _raw_model(pyfunc):
 
 
 def _rows(data) -> int:
+    if isinstance(data, np.ndarray) and data.ndim == 0:
+        return 1
     return len(data) if hasattr(data, "__len__") else 1
+
+
+def _check_rows(rows: int, max_rows: int) -> None:
+    if rows > max_rows:
+        raise ScoringError.bad_request(f"the request has {rows:,} rows; this server scores at most {max_rows:,} "
+                                       "per request (serving.max_rows): split it")
+
+
+def _check_frame(data, max_rows: int) -> None:
+    if isinstance(data, pd.DataFrame):
+        _check_unique([str(c) for c in data.columns])
+    _check_rows(_rows(data), max_rows)
+
+
+def _check_unique(columns: list[str]) -> None:
+    if len(set(columns)) != len(columns):
+        repeated = len(columns) - len(set(columns))  # the names are the caller's: not quoted back
+        raise ScoringError.bad_request(f"dataframe_split.columns names a column more than once ({repeated} repeated); "
+                                       "each column may appear once")
 
 
 def frame_columns(frame: pd.DataFrame) -> dict[str, list]:
@@ -168,13 +205,14 @@ def plain_json_columns(body: bytes, content_type: str | None) -> dict[str, list]
         return None
     if isinstance(records := doc.get("dataframe_records"), list) and records and isinstance(records[0], dict):
         names = list(records[0])
-        if all(isinstance(r, dict) and list(r) == names for r in records):
+        if names and all(isinstance(r, dict) and list(r) == names for r in records):
             return {n: [r[n] for r in records] for n in names}
     split = doc.get("dataframe_split")
     if isinstance(split, dict) and set(split) == {"columns", "data"} and isinstance(split["columns"], list) \
-            and isinstance(split["data"], list) and split["data"] and len(set(map(str, split["columns"]))) == len(split["columns"]):
+            and isinstance(split["data"], list) and split["data"]:
+        _check_unique([str(c) for c in split["columns"]])
         width = len(split["columns"])
-        if all(isinstance(row, list) and len(row) == width for row in split["data"]):
+        if width and all(isinstance(row, list) and len(row) == width for row in split["data"]):
             return {str(n): [row[j] for row in split["data"]] for j, n in enumerate(split["columns"])}
     return None
 

@@ -46,6 +46,9 @@ _logger = logging.getLogger(__name__)
 
 JSON = "application/json"
 TEXT = "text/plain"
+ECHO_BYTES = 256  # of the input quoted back in an error message
+MESSAGE_CHARS = 4000  # of any text in an error body
+LOGGED_MESSAGE_CHARS = 500  # of an error message in the inference table
 
 
 class ScoringError(Exception):
@@ -57,12 +60,18 @@ class ScoringError(Exception):
     """
 
     def __init__(self, status: int, error_code: str | None, message: str,
-                 extra: dict[str, Any] | None = None):
+                 extra: dict[str, Any] | None = None, own_wording: bool = False):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.message = message
         self.extra = dict(extra or {})
+        self.own_wording = own_wording  # Lakegate's words (fields named, no values): logged as they are
+
+    @classmethod
+    def bad_request(cls, message: str, status: int = 400, code: str = "INVALID_PARAMETER_VALUE") -> ScoringError:
+        """A refusal in Lakegate's own words, which name the field and never quote its value."""
+        return cls(status, code, message, own_wording=True)
 
     @property
     def media_type(self) -> str:
@@ -126,14 +135,19 @@ def _content_type(content_type: str | None) -> str:
 
 
 def _decode_json(body: bytes | str) -> dict:
-    """Mirror of ``mlflow.pyfunc.scoring_server._decode_json_input`` (private there)."""
+    """Mirror of ``mlflow.pyfunc.scoring_server._decode_json_input`` (private there), except that the
+    input it quotes back is cut to ECHO_BYTES and JSON nested too deeply for the parser is a 400."""
     try:
         decoded = json.loads(body)
     except (json.decoder.JSONDecodeError, UnicodeDecodeError) as ex:
         raise MlflowInvalidInputException(
             "Ensure that input is a valid JSON formatted string. "
-            f"Error: '{ex!r}'\nInput: \n{body}\n"
+            f"Error: '{_short_repr(ex)}'\nInput: \n{echo(body)}\n"
         ) from ex
+    except RecursionError:  # MLflow answers 500 here
+        raise MlflowInvalidInputException(
+            "Ensure that input is a valid JSON formatted string. Error: 'the JSON is nested too deeply'"
+        ) from None
     if isinstance(decoded, dict):
         return decoded
     if isinstance(decoded, list):
@@ -182,7 +196,7 @@ def parse_request(body: bytes, content_type: str | None, input_schema=None, *,
             text = body.decode("utf-8") if isinstance(body, bytes) else body
         except UnicodeDecodeError as ex:
             raise MlflowInvalidInputException(
-                f"Ensure that input is a valid UTF-8 encoded string. Error: '{ex!r}'"
+                f"Ensure that input is a valid UTF-8 encoded string. Error: '{_short_repr(ex)}'"
             ) from ex
         return ParsedRequest(parse_csv_input(StringIO(text), schema=input_schema), None,
                              content_type=mime_type)
@@ -226,7 +240,45 @@ def format_predictions(predictions, unwrapped: bool = False) -> bytes:
 
 
 def error_body(err: ScoringError) -> bytes:
-    """The body MLflow sends with ``err.status``: JSON with ``error_code`` and ``message``, or text."""
+    """The body MLflow sends with ``err.status``: JSON with ``error_code`` and ``message``, or text.
+    Every text in it is cut to MESSAGE_CHARS, so an error body stays small whatever the input."""
     if err.error_code is None:
-        return err.message.encode("utf-8")
-    return json.dumps({"error_code": err.error_code, "message": err.message, **err.extra}).encode("utf-8")
+        return bounded(err.message).encode("utf-8")
+    fields = {"error_code": err.error_code, "message": err.message, **err.extra}
+    return json.dumps({k: bounded(v) if isinstance(v, str) else v for k, v in fields.items()}).encode("utf-8")
+
+
+def logged_error_body(err: ScoringError) -> str:
+    """What the inference table keeps of an error: its code and its message without the caller's data."""
+    message = bounded(err.message, LOGGED_MESSAGE_CHARS) if err.own_wording else without_caller_data(err.message)
+    return json.dumps({"error_code": err.error_code, "message": message})
+
+
+def bounded(text: str, limit: int = MESSAGE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters not shown)"
+
+
+def echo(body: bytes | str) -> str:
+    """The input as MLflow quotes it back in an error, cut to ECHO_BYTES (MLflow quotes all of it)."""
+    if len(body) <= ECHO_BYTES:
+        return f"{body}"
+    return f"{body[:ECHO_BYTES]}... ({len(body):,} bytes in all)"
+
+
+def _short_repr(ex: Exception) -> str:
+    """repr(ex), but a UnicodeDecodeError's repr holds the whole input: name its size instead when large."""
+    if isinstance(ex, UnicodeDecodeError) and len(ex.object) > ECHO_BYTES:
+        return f"UnicodeDecodeError({ex.encoding!r}, <{len(ex.object):,} bytes>, {ex.start}, {ex.end}, {ex.reason!r})"
+    return repr(ex)
+
+
+def without_caller_data(message: str) -> str:
+    """An MLflow-worded error message up to where it starts quoting (MLflow quotes the input, the
+    data it failed on and parser errors that hold both): its first line, cut at the first quote."""
+    first = message.split("\n", 1)[0]
+    quotes = [i for i in (first.find("'"), first.find('"')) if i >= 0]
+    if quotes:
+        first = first[:min(quotes)] + "..."
+    return bounded(first, LOGGED_MESSAGE_CHARS)

@@ -35,6 +35,7 @@ class EndpointRoutes:
     generation: int
     models: tuple[ServedModel, ...]  # served entities with a share above zero
     bounds: tuple[float, ...]  # cumulative shares, last = 100
+    entity_names: tuple[str, ...] = ()  # every served entity, whatever its share
 
     def pick(self, draw: float | None = None) -> ServedModel:
         draw = random.random() * 100.0 if draw is None else draw
@@ -50,6 +51,10 @@ class EndpointRoutes:
             previous = bound
         return out
 
+    def all_shares(self) -> dict[str, int]:
+        """Every served entity's share, those at 0 % too (a gauge left at an old share would lie)."""
+        return {**{name: 0 for name in self.entity_names}, **self.shares()}
+
 
 def routes_for(endpoint: Endpoint, models: dict[tuple[str, str], ServedModel]) -> EndpointRoutes:
     chosen, bounds, total = [], [], 0
@@ -60,7 +65,8 @@ def routes_for(endpoint: Endpoint, models: dict[tuple[str, str], ServedModel]) -
         total += route.traffic_percentage
         chosen.append(_named(models[_key(entity)], entity))
         bounds.append(float(total))
-    return EndpointRoutes(endpoint.name, endpoint.generation, tuple(chosen), tuple(bounds))
+    names = tuple(e.name for e in endpoint.config.served_entities)
+    return EndpointRoutes(endpoint.name, endpoint.generation, tuple(chosen), tuple(bounds), names)
 
 
 def _key(entity: ServedEntity) -> tuple[str, str]:
@@ -87,6 +93,7 @@ class RoutingTable:
         self.errors: dict[str, str] = {}
         self._stamp = None
         self.status_path = home / "serving" / "workers" / f"{os.getpid()}.json"
+        self.supervisor = os.getppid()  # a starting server stops workers whose supervisor has died
 
     def sync_load(self) -> None:
         """At start-up: load everything configured before the worker accepts a request."""
@@ -140,6 +147,9 @@ class RoutingTable:
             self.on_apply(self)
         self._write_status()
 
+    def configured_shares(self) -> dict[str, dict[str, int]]:
+        return {name: routes.all_shares() for name, routes in self.routes.items()}
+
     def _drop_unused(self, endpoints: dict[str, Endpoint]) -> None:
         used = {_key(e) for ep in endpoints.values() for e in ep.config.served_entities}
         for key in list(self.models):
@@ -149,6 +159,7 @@ class RoutingTable:
     def _write_status(self) -> None:
         doc = {
             "pid": os.getpid(),
+            "supervisor": self.supervisor,
             "generation": self.generation,
             "applied_at": time.time(),
             "endpoints": {n: {"generation": r.generation, "traffic": r.shares(),

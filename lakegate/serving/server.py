@@ -3,8 +3,15 @@
 A supervisor process runs uvicorn with N worker processes on one listening socket (127.0.0.1 by
 default). Each worker loads every configured model version before it accepts a request and then
 follows the control file. The supervisor drains the workers' inference-log spool into Delta every
-second; on SIGTERM uvicorn stops the workers (each finishes its requests and writes its last spool
+second; on SIGTERM uvicorn stops the workers (each finishes its requests and seals its last spool
 file), then the supervisor drains once more, so every answered request reaches the table.
+
+Crashes need no hand cleanup (process_hygiene.py): a worker exits when its supervisor dies, a
+starting server stops workers orphaned by a dead one and waits for the port, drops the metric
+files of dead servers, and its first drain recovers the spool files killed workers left open.
+
+The serving core knows no asset package: the CLI hands it the app factory that joins it with the
+use cases' request enrichers (`ServeOptions.app_factory`, an import path uvicorn calls in each worker).
 """
 
 from __future__ import annotations
@@ -21,6 +28,14 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lakegate.environment import current_environment, lakegate_home  # noqa: E402
+from lakegate.serving.process_hygiene import (  # noqa: E402
+    SUPERVISOR_ENV,
+    exit_with_supervisor,
+    forget_dead_workers,
+    remove_dead_servers_metrics,
+    stop_orphaned_workers,
+    wait_for_port,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -32,14 +47,19 @@ def spool_dir(home: Path) -> Path:
     return home / "serving" / "inference_spool"
 
 
+def prometheus_root(home: Path) -> Path:
+    return home / "serving" / "prometheus"
+
+
 def build_app(env, home: Path, registry, enricher_factory, guard):
     """The ASGI app of one worker process. The composition layer (lakegate/cli/serving_app.py) hands
-    in what the core does not know: how a use case's requests get their features, and the
-    deployment gate the admin API's changes must pass."""
+    in what the core does not know: how a use case's requests get their features and rules
+    (`enricher_factory(use_case)` gives a request enricher or None), and the deployment gate the
+    admin API's changes must pass."""
     from mlflow.version import VERSION
 
     from lakegate.serving.admin import AdminApi
-    from lakegate.serving.app import ServingApp
+    from lakegate.serving.app import RequestLimits, ServingApp
     from lakegate.serving.auth import resolve_tokens
     from lakegate.serving.control import LocalEndpoints
     from lakegate.serving.inference_log import InferenceLogger
@@ -47,10 +67,10 @@ def build_app(env, home: Path, registry, enricher_factory, guard):
     from lakegate.serving.models import load_served_model
     from lakegate.serving.routing import RoutingTable
 
+    exit_with_supervisor(int(os.environ.get(SUPERVISOR_ENV, os.getppid())))
     metrics = ServingMetrics()
     routing = RoutingTable(home, lambda entity: load_served_model(entity, registry, enricher_factory),
-                           on_apply=lambda table: metrics.configured(
-                               table.generation, {n: r.shares() for n, r in table.routes.items()}))
+                           on_apply=lambda table: metrics.configured(table.generation, table.configured_shares()))
     routing.sync_load()
     inference_log = InferenceLogs(spool_dir(home), InferenceLogger)
 
@@ -59,10 +79,11 @@ def build_app(env, home: Path, registry, enricher_factory, guard):
         routing.remove_status()
 
     endpoints = LocalEndpoints(home, registry=registry, guard=guard)
+    limits = RequestLimits(env.serving.max_body_bytes, env.serving.max_rows, env.serving.offload_bytes)
     return ServingApp(routing, resolve_tokens(env.serving, home), metrics, inference_log,
                       AdminApi(home, endpoints, env.serving.admin_principal),
                       default_endpoint=os.environ.get(DEFAULT_ENDPOINT_ENV) or _only_endpoint(routing),
-                      mlflow_version=VERSION, on_shutdown=shutdown)
+                      mlflow_version=VERSION, limits=limits, on_shutdown=shutdown)
 
 
 class InferenceLogs:
@@ -92,13 +113,14 @@ class ServeOptions:
     host: str
     port: int
     workers: int
+    app_factory: str  # "module:function", called with no arguments in each worker (the CLI's composition)
     default_endpoint: str | None = None
     log_level: str = "warning"
+    port_wait_seconds: float = 30.0  # for workers of a crashed server to let go of the port
 
 
-def serve(options: ServeOptions, app_factory: str) -> dict[str, int]:
-    """Run until SIGINT/SIGTERM; returns the inference-log rows drained per endpoint at the end.
-    `app_factory` is the import path of the function each worker calls to build its app."""
+def serve(options: ServeOptions) -> dict[str, int]:
+    """Run until SIGINT/SIGTERM; returns the inference-log rows drained per endpoint at the end."""
     import uvicorn
 
     from lakegate.lake import Lake
@@ -109,7 +131,12 @@ def serve(options: ServeOptions, app_factory: str) -> dict[str, int]:
     env = current_environment()
     home = lakegate_home()
     resolve_tokens(env.serving, home)  # fail before starting workers, with the message for the user
-    prepare_multiprocess_dir(home / "serving" / "prometheus" / str(os.getpid()))  # this server's workers only
+    stop_orphaned_workers(home)
+    remove_dead_servers_metrics(prometheus_root(home))
+    wait_for_port(options.host, options.port, options.port_wait_seconds)
+    metrics_dir = prometheus_root(home) / str(os.getpid())
+    prepare_multiprocess_dir(metrics_dir)  # this server's workers only
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
     if options.default_endpoint:
         os.environ[DEFAULT_ENDPOINT_ENV] = options.default_endpoint
     lake = Lake(home / "lake")
@@ -118,21 +145,25 @@ def serve(options: ServeOptions, app_factory: str) -> dict[str, int]:
                                name="inference-log-drain")
     drainer.start()
     try:
-        uvicorn.run(app_factory, factory=True, host=options.host, port=options.port,
+        uvicorn.run(options.app_factory, factory=True, host=options.host, port=options.port,
                     workers=options.workers, loop="uvloop", http="httptools", access_log=False,
                     log_level=options.log_level, timeout_graceful_shutdown=10)
     finally:
         stop.set()
         drainer.join()
-        shutil.rmtree(home / "serving" / "prometheus" / str(os.getpid()), ignore_errors=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return drain_spool(lake, spool_dir(home), env.catalog)
 
 
 def _drain_until(stop: threading.Event, lake, home: Path, catalog: str) -> None:
+    """Drain at once (recovering what a crashed server left), then every DRAIN_SECONDS."""
     from lakegate.serving.inference_drain import drain_spool
 
-    while not stop.wait(DRAIN_SECONDS):
+    while True:
         try:
             drain_spool(lake, spool_dir(home), catalog)
+            forget_dead_workers(home, os.getpid())
         except Exception:  # noqa: BLE001 - the spool keeps the rows; the next drain retries
             _logger.exception("inference-log drain failed; will retry")
+        if stop.wait(DRAIN_SECONDS):
+            return

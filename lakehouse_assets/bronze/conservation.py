@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 
 from lakegate.lake import Lake
-from lakehouse_assets.bronze.ingest import ingest_log, landing_files
+from lakehouse_assets.bronze.ingest import ingest_log, landing_files, landing_key, logged_key
 from lakehouse_assets.bronze.parse import count_landed_rows
 
 
@@ -40,23 +40,25 @@ def check_bronze_conservation(lake: Lake, catalog: str, source: str, landing_roo
     if lake.exists(bronze_name):
         files = lake.read_arrow(bronze_name, columns=["_source_file"])["_source_file"]
         result.bronze_rows = len(files)
-        counts = pc.value_counts(files)
-        per_file = {v["values"].as_py(): v["counts"].as_py() for v in counts}
+        for v in pc.value_counts(files):  # keyed as the log keys files, whatever home wrote them
+            key = logged_key(v["values"].as_py())
+            per_file[key] = per_file.get(key, 0) + v["counts"].as_py()
     log = ingest_log(lake, catalog)
     logged = log.filter(pc.equal(log["source"], source)).to_pylist()
-    ingested_paths = {r["path"] for r in logged if r["status"] == "ingested"}
+    ingested_keys = {logged_key(r["path"]) for r in logged if r["status"] == "ingested"}
 
     for path in landing_files(landing_root / source):
         lines = count_landed_rows(path)
-        if str(path) not in ingested_paths:
-            result.pending_files.append(str(path))
+        key = landing_key(path, landing_root)
+        if key not in ingested_keys:
+            result.pending_files.append(key)
             continue
         result.landed_rows += lines or 0
-        if per_file.get(str(path), 0) != lines:
-            result.mismatched_files[str(path)] = f"{lines} lines landed, {per_file.get(str(path), 0)} rows in bronze"
+        if per_file.get(key, 0) != lines:
+            result.mismatched_files[key] = f"{lines} lines landed, {per_file.get(key, 0)} rows in bronze"
     # Ingested files no longer in landing (moved away by retention) count by the log's record.
     for record in logged:
-        if record["status"] == "ingested" and not Path(record["path"]).exists():
+        if record["status"] == "ingested" and not (landing_root / logged_key(record["path"])).exists():
             result.landed_rows += record["rows"] or 0
     for path in landing_files(rejected_root / source):
         result.rejected_files += 1

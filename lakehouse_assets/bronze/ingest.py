@@ -1,6 +1,9 @@
 """Incremental, exactly-once ingestion of landed files into bronze, as Auto Loader does it.
 
-A file is new when its (path, content hash) is not in the ingest log. Readable files are appended
+A file is new when its (key, content hash) is not in the ingest log. A file's key is its path
+relative to the landing root (`claims/2026-01-15.csv`): a LAKEGATE_HOME copied, restored or moved
+elsewhere re-ingests nothing. Logs written before keys were relative hold absolute paths; their
+last two parts (`<source>/<file>`, the landing layout) are the key. Readable files are appended
 to `<catalog>.bronze.<source>` in one Delta commit per run; unreadable files move to
 `rejected/<source>/` beside a `<file>.reason.json`. The ingest log (`<catalog>.bronze.ingest_log`)
 is written after the bronze commit, and every bronze commit names its files in its commit info
@@ -31,7 +34,7 @@ FILES_COMMIT_KEY = FILES_KEY  # the commit info names the files a bronze commit 
 _LOG_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
-        ("path", pa.string()),
+        ("path", pa.string()),  # the landing key, relative to the landing root
         ("content_hash", pa.string()),
         ("status", pa.string()),  # ingested | rejected
         ("rows", pa.int64()),
@@ -59,6 +62,17 @@ def landing_files(landing_dir: Path) -> list[Path]:
     return sorted(found)
 
 
+def landing_key(path: Path, landing_root: Path) -> str:
+    """A landed file's key: its path relative to the landing root, `<source>/<file>`."""
+    return path.relative_to(landing_root).as_posix()
+
+
+def logged_key(path: str) -> str:
+    """The key of a path recorded in the ingest log or bronze, relative already or absolute (older logs)."""
+    parts = Path(path).parts
+    return "/".join(parts[-2:]) if Path(path).is_absolute() else path
+
+
 def ingest_log(lake: Lake, catalog: str) -> pa.Table:
     name = f"{catalog}.bronze.{INGEST_LOG}"
     return lake.read_arrow(name) if lake.exists(name) else _LOG_SCHEMA.empty_table()
@@ -67,13 +81,13 @@ def ingest_log(lake: Lake, catalog: str) -> pa.Table:
 def already_ingested(lake: Lake, catalog: str, source: str) -> set[tuple[str, str]]:
     log = ingest_log(lake, catalog)
     mine = log.filter(pc.equal(log["source"], source))
-    return set(zip(mine["path"].to_pylist(), mine["content_hash"].to_pylist()))
+    return {(logged_key(p), h) for p, h in zip(mine["path"].to_pylist(), mine["content_hash"].to_pylist())}
 
 
 def pending_files(lake: Lake, catalog: str, source: LandingSource, landing_root: Path) -> list[Path]:
-    """Files in the source's landing folder not yet ingested (by path and content hash)."""
+    """Files in the source's landing folder not yet ingested (by key and content hash)."""
     seen = already_ingested(lake, catalog, source.name)
-    return [p for p in landing_files(landing_root / source.name) if (str(p), _hash(p)) not in seen]
+    return [p for p in landing_files(landing_root / source.name) if (landing_key(p, landing_root), _hash(p)) not in seen]
 
 
 def ingest_source(
@@ -93,28 +107,29 @@ def ingest_source(
     parsed, log_rows = [], []
     started = time.perf_counter()
     for path in pending_files(lake, catalog, source, landing_root):
+        key = landing_key(path, landing_root)
         try:
             result = parse_file(path, source)
         except UnreadableFile as exc:
             target = reject_file(path, rejected_root / source.name, str(exc), now)
-            report.rejected_files[str(path)] = str(exc)
-            log_rows.append(_log_row(source.name, path, _hash(target), "rejected", count_landed_rows(target), str(exc), None, now))
+            report.rejected_files[key] = str(exc)
+            log_rows.append(_log_row(source.name, key, _hash(target), "rejected", count_landed_rows(target), str(exc), None, now))
             continue
         if result.content_hash in hashes_in_bronze:  # a previous run died before logging it
-            log_rows.append(_log_row(source.name, path, result.content_hash, "ingested", result.landed_rows, "recovered", None, now))
+            log_rows.append(_log_row(source.name, key, result.content_hash, "ingested", result.landed_rows, "recovered", None, now))
             continue
-        parsed.append(result)
+        parsed.append((key, result))
     report.seconds_parsing = time.perf_counter() - started
     if parsed:
-        table = pa.concat_tables([_with_file_columns(r, source, now) for r in parsed])
-        files = [{"path": str(r.path), "content_hash": r.content_hash, "rows": r.landed_rows} for r in parsed]
+        table = pa.concat_tables([_with_file_columns(key, r, source, now) for key, r in parsed])
+        files = [{"path": key, "content_hash": r.content_hash, "rows": r.landed_rows} for key, r in parsed]
         report.bronze_version = lake.write_arrow(
             bronze_name, table, mode="append", commit_metadata={FILES_COMMIT_KEY: json.dumps(files)}
         )
         report.rows = table.num_rows
-        for r in parsed:
-            report.ingested_files.append(str(r.path))
-            log_rows.append(_log_row(source.name, r.path, r.content_hash, "ingested", r.landed_rows, None, report.bronze_version, now))
+        for key, r in parsed:
+            report.ingested_files.append(key)
+            log_rows.append(_log_row(source.name, key, r.content_hash, "ingested", r.landed_rows, None, report.bronze_version, now))
     elif not lake.exists(bronze_name):
         # An empty table still exists, so downstream reads and row counts work from the first run.
         report.bronze_version = lake.write_arrow(bronze_name, _empty_bronze(source), mode="append")
@@ -159,10 +174,10 @@ def _empty_bronze(source: LandingSource) -> pa.Table:
     return bronze_schema(source).empty_table()
 
 
-def _with_file_columns(parsed, source: LandingSource, now: dt.datetime) -> pa.Table:
+def _with_file_columns(key: str, parsed, source: LandingSource, now: dt.datetime) -> pa.Table:
     n = parsed.rows.num_rows
     t = parsed.rows
-    t = t.append_column("_source_file", pa.array([str(parsed.path)] * n, pa.string()))
+    t = t.append_column("_source_file", pa.array([key] * n, pa.string()))
     t = t.append_column("_file_hash", pa.array([parsed.content_hash] * n, pa.string()))
     t = t.append_column("_ingested_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
     return t.select(bronze_schema(source).names)
@@ -189,8 +204,8 @@ def _hash(path: Path) -> str:
     return content_hash(path.read_bytes())
 
 
-def _log_row(source, path, digest, status, rows, reason, version, now) -> dict:
+def _log_row(source, key, digest, status, rows, reason, version, now) -> dict:
     return {
-        "source": source, "path": str(path), "content_hash": digest, "status": status,
+        "source": source, "path": key, "content_hash": digest, "status": status,
         "rows": rows, "reason": reason, "bronze_version": version, "ingested_at": now,
     }

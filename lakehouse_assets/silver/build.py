@@ -8,6 +8,7 @@ in exactly one of: silver, quarantine, superseded duplicate.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -24,6 +25,8 @@ from lakehouse_assets.expectations import (
 )
 from lakehouse_assets.silver.tables import SilverTable
 
+BUILD_KEY = "lakegate.build"  # in both commits' userMetadata: which build wrote them
+
 
 @dataclass(frozen=True)
 class SilverResult:
@@ -36,6 +39,7 @@ class SilverResult:
     silver_version: int
     quarantine_version: int
     expectations: list[ExpectationResult]
+    healed_torn_pair: bool = False  # the previous run left silver and quarantine from different builds
 
 
 def silver_columns(df: DataFrame) -> list[str]:
@@ -48,12 +52,24 @@ def latest_per_key(df: DataFrame, table: SilverTable) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1)
 
 
-def quarantine_rows(evaluated: DataFrame, now: dt.datetime) -> DataFrame:
+def quarantine_rows(evaluated: DataFrame, table: SilverTable, now: dt.datetime) -> DataFrame:
+    """Dropped rows as they arrived, except their personal data, which is minimized as in silver
+    (HMAC token, age band; names, SSN, address gone), with every failed expectation's name. The raw
+    personal data stays in bronze only. `_rescued_data` is not kept: it may hold personal data."""
+    raw = [F.col(f"_raw.{c}").alias(c) for c in table.source.columns if c not in table.source.personal_columns]
     return evaluated.filter(F.col(DROP_COLUMN)).select(
-        "_raw.*", "_rescued_data", "_source_file", "_row_number", "_ingested_at",
+        *raw, *table.minimized, F.col("_rescued_data").isNotNull().alias("had_rescued_data"),
+        "_source_file", "_row_number", "_ingested_at",
         F.col(FAILED_COLUMN).alias("failed_expectations"),
         F.lit(now).cast("timestamp").alias("quarantined_at"),
     )
+
+
+def torn_pair(lake: Lake, silver_name: str, quarantine_name: str) -> bool:
+    """Silver and its quarantine from different builds: a run died between the two commits."""
+    if not (lake.exists(silver_name) and lake.exists(quarantine_name)):
+        return lake.exists(silver_name) != lake.exists(quarantine_name)
+    return lake.user_metadata(silver_name).get(BUILD_KEY) != lake.user_metadata(quarantine_name).get(BUILD_KEY)
 
 
 def build_silver(
@@ -76,12 +92,18 @@ def build_silver(
     kept = evaluated.filter(~F.col(DROP_COLUMN))
     silver = latest_per_key(kept, table).select(*silver_columns(evaluated))
     read = {bronze_name: bronze_version}
-    silver_version = lake.write_spark(silver, f"{catalog}.silver.{table.name}", inputs=read)
-    quarantine_version = lake.write_spark(quarantine_rows(evaluated, now), f"{catalog}.quarantine.{table.name}", inputs=read)
+    silver_name, quarantine_name = f"{catalog}.silver.{table.name}", f"{catalog}.quarantine.{table.name}"
+    # Both commits name one build; a run killed between them leaves a torn pair, which this run
+    # replaces whole (each build rewrites both from one bronze version).
+    healed = torn_pair(lake, silver_name, quarantine_name)
+    build = {BUILD_KEY: uuid.uuid4().hex}
+    silver_version = lake.write_spark(silver, silver_name, inputs=read, user_metadata=build)
+    quarantine_version = lake.write_spark(quarantine_rows(evaluated, table, now), quarantine_name, inputs=read,
+                                          user_metadata=build)
 
     # Counted back from the written tables, so the conservation check sees what really landed.
-    silver_rows = lake.read_spark(spark, f"{catalog}.silver.{table.name}").count()
-    quarantined = lake.read_spark(spark, f"{catalog}.quarantine.{table.name}").count()
+    silver_rows = lake.read_spark(spark, silver_name).count()
+    quarantined = lake.read_spark(spark, quarantine_name).count()
     return SilverResult(
         table=table.name,
         bronze_version=bronze_version,
@@ -92,4 +114,5 @@ def build_silver(
         silver_version=silver_version,
         quarantine_version=quarantine_version,
         expectations=counts.results,
+        healed_torn_pair=healed,
     )

@@ -22,6 +22,8 @@ class SilverTable:
     description: str
     # The business key as silver names it (a pseudonymized key keeps its token name).
     key: tuple[str, ...]
+    # Silver columns that stand in for the source's personal columns (quarantine keeps these instead).
+    minimized: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -48,6 +50,7 @@ MEMBERS = SilverTable(
     ),
     description="Members, pseudonymized: keyed member token, age band, region, plan, chronic conditions.",
     key=("member_token",),
+    minimized=("member_token", "age_band"),
 )
 
 PROVIDERS = SilverTable(
@@ -85,6 +88,7 @@ CLAIMS = SilverTable(
     ),
     description="Claims, typed and deduplicated (latest correction wins), member id pseudonymized.",
     key=("claim_id",),
+    minimized=("member_token",),
 )
 
 CLAIM_OUTCOMES = SilverTable(

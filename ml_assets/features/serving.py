@@ -1,5 +1,6 @@
 """Features for a scoring request: the caller sends entity keys and raw claim fields; the online
 store supplies every feature view's latest values, so the model sees the columns it was trained on.
+The fields must first pass the use case's request rules (request_rules.py): a 400, not a score.
 
 A raw identifier (member_id) is pseudonymized with the same keyed HMAC silver uses, then dropped:
 it never reaches the model input, and so never the inference table.
@@ -17,12 +18,14 @@ import numpy as np
 from lakegate.pii import hmac_sha256_text
 from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.features.online import OnlineStore, online_store_path
+from ml_assets.features.request_rules import describe, request_problems
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
 
 class RequestError(ValueError):
-    """The request lacks what the model needs; the message is for the caller."""
+    """The request lacks what the model needs or breaks the use case's request rules; the message is
+    for the caller and names fields, never their values."""
 
 
 @dataclass
@@ -40,11 +43,15 @@ class RequestEnricher:
         # Per entity column, the request columns that may carry it (the pseudonym or the raw id).
         self.accepted_keys = {e: tuple(c for c in (e, self.raw_for.get(e)) if c)
                               for e in self.use_case.entity_rows.entity_columns}
+        self.identifiers = (self.record_key, *(c for options in self.accepted_keys.values() for c in options))
 
     def model_input(self, columns: Mapping[str, Sequence]) -> dict[str, Sequence]:
         """Columns for the model: the request fields as sent, then each looked-up feature.
         `columns` maps a request column to its values (a list, or a pandas frame via frame_columns)."""
         self._check_columns(columns)
+        problems = request_problems(columns, self.use_case.entity_rows.request_fields, self.identifiers)
+        if problems:
+            raise RequestError(describe(problems))
         rows = len(next(iter(columns.values()))) if columns else 0
         keys = {entity: self._entity_values(columns, entity) for entity in self.use_case.entity_rows.entity_columns}
         now = dt.datetime.now(dt.timezone.utc).timestamp()

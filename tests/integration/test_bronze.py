@@ -1,6 +1,7 @@
 """Bronze on real Delta: exactly-once ingestion, rejected files kept with a reason, conservation."""
 
 import json
+import shutil
 
 import pyarrow as pa
 import pytest
@@ -48,7 +49,7 @@ def test_bronze_rows_carry_file_lineage(home):
     path = land(home, "claims", "a.csv", [claim("C1")], raw_lines=[b"C2,too,few"])
     ingest(home)
     rows = Lake(home / "lake").read_arrow("dev.bronze.claims").to_pylist()
-    assert {r["_source_file"] for r in rows} == {str(path)}
+    assert {r["_source_file"] for r in rows} == {"claims/a.csv"}  # relative to the landing root
     assert [r["_row_number"] for r in rows] == [2, 3]
     assert rows[0]["amount"] == "120.50"  # raw string, untyped
     assert json.loads(rows[1]["_rescued_data"])["_corrupt_record"] == "C2,too,few"
@@ -77,8 +78,8 @@ def test_a_crash_between_bronze_and_log_does_not_ingest_twice(home):
     import datetime as dt
 
     parsed = parse_file(path, CLAIMS)
-    files = [{"path": str(path), "content_hash": parsed.content_hash, "rows": 1}]
-    lake.write_arrow("dev.bronze.claims", _with_file_columns(parsed, CLAIMS, dt.datetime.now(dt.timezone.utc)),
+    files = [{"path": "claims/a.csv", "content_hash": parsed.content_hash, "rows": 1}]
+    lake.write_arrow("dev.bronze.claims", _with_file_columns("claims/a.csv", parsed, CLAIMS, dt.datetime.now(dt.timezone.utc)),
                      commit_metadata={FILES_COMMIT_KEY: json.dumps(files)})
     report = ingest(home)
     assert report.rows == 0
@@ -99,3 +100,29 @@ def test_conservation_holds_and_detects_a_lost_row(home):
     lake.write_arrow("dev.bronze.claims", rows.slice(0, 2), mode="overwrite")
     broken = check_bronze_conservation(lake, "dev", "claims", home / "landing", home / "rejected")
     assert not broken.holds and "3 lines landed, 2 rows in bronze" in list(broken.mismatched_files.values())[0]
+
+
+def test_a_copied_home_re_ingests_nothing_and_its_conservation_holds(home, tmp_path):
+    land(home, "claims", "a.csv", [claim("C1"), claim("C2")], raw_lines=[b"\xff\xfe,broken"])
+    ingest(home)
+    copy = tmp_path / "restored-home"
+    shutil.copytree(home, copy)
+    again = ingest(copy)
+    assert again.ingested_files == [] and again.rows == 0
+    result = check_bronze_conservation(Lake(copy / "lake"), "dev", "claims", copy / "landing", copy / "rejected")
+    assert result.holds and result.pending_files == [] and result.landed_rows == 3
+
+
+def test_a_home_whose_log_holds_absolute_paths_is_keyed_by_source_and_file(home, tmp_path):
+    """Homes ingested before keys were relative logged absolute paths: moved, they re-ingest nothing."""
+    path = land(home, "claims", "a.csv", [claim("C1")])
+    ingest(home)
+    lake = Lake(home / "lake")
+    for table, column in (("dev.bronze.ingest_log", "path"), ("dev.bronze.claims", "_source_file")):
+        rows = lake.read_arrow(table)
+        absolute = pa.array([str(path)] * rows.num_rows, pa.string())
+        lake.write_arrow(table, rows.set_column(rows.schema.get_field_index(column), column, absolute), mode="overwrite")
+    moved = tmp_path / "moved-home"
+    shutil.move(home, moved)
+    assert ingest(moved).ingested_files == []
+    assert check_bronze_conservation(Lake(moved / "lake"), "dev", "claims", moved / "landing", moved / "rejected").holds

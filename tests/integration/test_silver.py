@@ -2,13 +2,14 @@
 
 import hashlib
 import hmac
+import json
 
 import pytest
 
 from lakegate.lake import Lake
 from lakehouse_assets.bronze.ingest import ingest_source
 from lakehouse_assets.expectations import ExpectationFailed
-from lakehouse_assets.silver.build import build_silver
+from lakehouse_assets.silver.build import build_silver, torn_pair
 from lakehouse_assets.silver.tables import SILVER_TABLES
 from lakehouse_assets.sources import SOURCES
 from tests.integration.landing import claim, land, member
@@ -103,3 +104,38 @@ def test_claims_carry_the_same_member_token_as_members(home, spark):
     [c] = lake.read_arrow("dev.silver.claims").to_pylist()
     assert c["member_token"] == m["member_token"] and "member_id" not in c
     assert c["procedure_group"] == "evaluation_management" and c["days_to_submit"] == 5
+
+
+def test_quarantine_keeps_the_failed_row_with_personal_data_minimized(home, spark):
+    land(home, "members", "m.csv", [member("M00000001", region="atlantis")])  # region_known: drop
+    _, lake = run(home, spark, "members")
+    [row] = lake.read_arrow("dev.quarantine.members").to_pylist()
+    assert row["failed_expectations"] == ["region_known"] and row["region"] == "atlantis"
+    assert row["member_token"] == hmac.new(KEY, b"M00000001", hashlib.sha256).hexdigest() and row["age_band"] == "50-64"
+    assert not set(row) & (set(SOURCES["members"].personal_columns) | {"_rescued_data"})
+    values = json.dumps(row, default=str)
+    assert not any(raw in values for raw in ("M00000001", "Ada", "Quill", "123-45-6789", "12 Oak St", "1970-03-02"))
+    assert (row["_source_file"], row["_row_number"]) == ("members/m.csv", 2)  # where bronze keeps the raw row
+
+
+def test_a_run_killed_between_silver_and_quarantine_is_healed_by_the_next(home, spark, monkeypatch):
+    land(home, "claims", "a.csv", [claim("C1"), claim("C2", amount="-1")])
+    run(home, spark, "claims")
+    land(home, "claims", "b.csv", [claim("C3"), claim("C4", amount="-2")])
+    real_write = Lake.write_spark
+
+    def killed_at_the_quarantine(self, df, name, *args, **kwargs):
+        if ".quarantine." in str(name):
+            raise KeyboardInterrupt("killed between the two commits")
+        return real_write(self, df, name, *args, **kwargs)
+
+    monkeypatch.setattr(Lake, "write_spark", killed_at_the_quarantine)
+    with pytest.raises(KeyboardInterrupt):
+        run(home, spark, "claims")
+    lake = Lake(home / "lake")
+    assert torn_pair(lake, "dev.silver.claims", "dev.quarantine.claims")
+    monkeypatch.setattr(Lake, "write_spark", real_write)
+    result, lake = run(home, spark, "claims")
+    assert result.healed_torn_pair and not torn_pair(lake, "dev.silver.claims", "dev.quarantine.claims")
+    assert {r["claim_id"] for r in lake.read_arrow("dev.quarantine.claims").to_pylist()} == {"C2", "C4"}
+    assert result.silver_rows + result.quarantined_rows == result.bronze_rows == 4
