@@ -10,12 +10,22 @@ import pytest
 LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
 
 
+def demo_env(home: Path, **extra_env: str) -> dict[str, str | None]:
+    """A laptop's environment for `home`: local generates its own PII key, the embedded MLflow store."""
+    return {"LAKEGATE_HOME": str(home), "LAKEGATE_ENV": "local", "LAKEGATE_PII_HMAC_KEY": None,
+            "MLFLOW_TRACKING_URI": None, "MLFLOW_REGISTRY_URI": None, **extra_env}
+
+
 def run_cli(home: Path, *args: str, timeout: float = 600, **extra_env: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LAKEGATE_HOME": str(home), "LAKEGATE_ENV": "local", **extra_env}
-    env.pop("LAKEGATE_PII_HMAC_KEY", None)  # local generates its own key, as on a laptop
-    for inherited in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        env.pop(inherited, None)
+    env = {k: v for k, v in {**os.environ, **demo_env(home, **extra_env)}.items() if v is not None}
     return subprocess.run([LAKEGATE, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def cli_in_process(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """As run_cli, in this process (for the many short commands of one test)."""
+    from tests.cli import run_in_process
+
+    return run_in_process(demo_env(home, **extra_env), *args)
 
 
 @pytest.fixture(scope="session")

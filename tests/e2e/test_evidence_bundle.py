@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import cli_in_process as run_cli
 
 pytestmark = pytest.mark.e2e
 MODEL = "prod.claims.triage_model"

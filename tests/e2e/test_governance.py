@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import cli_in_process, run_cli
 
 pytestmark = pytest.mark.e2e
 PROD, TEST = "prod.claims.triage_model", "test.claims.triage_model"
@@ -25,14 +25,15 @@ PROD_ASSET = "key:ml/claims_triage_prod_model"  # the prod promotion alone
 
 
 def cli(home: Path, *args: str):
-    return run_cli(home, *args, LAKEGATE_PRINCIPAL="ana.trainer")
+    return cli_in_process(home, *args, LAKEGATE_PRINCIPAL="ana.trainer")
 
 
 @pytest.fixture(scope="module")
 def chain(demo):
     home, result = demo
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    retrain = cli(home, "materialize", "key:ml/claims_triage_model or key:ml/claims_triage_test_model")
+    retrain = run_cli(home, "materialize", "key:ml/claims_triage_model or key:ml/claims_triage_test_model",
+                      LAKEGATE_PRINCIPAL="ana.trainer")
     assert retrain.returncode == 0, retrain.stdout[-3000:] + retrain.stderr[-3000:]
     assert challenger(home) == "2"
     return home

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import cli_in_process
 from tests.serving import ADMIN_TOKEN, INVOKE_TOKEN, serving_env, start_server
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def cli(home: Path, *args: str):
     from tests.serving import serving_env as env
 
     extra = {k: v for k, v in env(home).items() if k.startswith("LAKEGATE_SERVING_")}
-    return run_cli(home, *args, **extra)
+    return cli_in_process(home, *args, **extra)
 
 
 @pytest.fixture(scope="module")
