@@ -17,11 +17,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import AfterValidator
 
 SIGNATURE = "signature"
 
@@ -57,6 +58,15 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     if len(raw) != 32:
         raise ValueError(f"base64 decodes to {len(raw)} bytes; a raw Ed25519 public key has 32")
     return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _checked_public_key(value: str) -> str:
+    parse_public_key(value)  # its ValueError names what is wrong
+    return value.strip()
+
+
+# A public key as text in a pydantic model (policy principals, trusted keys), checked when read.
+PublicKeyText = Annotated[str, AfterValidator(_checked_public_key)]
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lakegate.environment import ConfigError, Environment
-from lakegate.signing import parse_public_key, verify_signed
+from lakegate.signing import PublicKeyText, parse_public_key, verify_signed
 
 GOVERNANCE_OWNER = "governance_owner"
 RELEASE = "release"
@@ -78,13 +78,7 @@ class TrustedKey(BaseModel):
 
     id: str
     role: TrustRole
-    public_key: str
-
-    @field_validator("public_key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        parse_public_key(value)  # its ValueError names what is wrong
-        return value.strip()
+    public_key: PublicKeyText
 
 
 class TrustedKeys(BaseModel):

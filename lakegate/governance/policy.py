@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from lakegate.environment import available_environments, lakegate_home
 from lakegate.policy_signatures import SignedPolicy, read_signed_policy
-from lakegate.signing import parse_public_key
+from lakegate.signing import PublicKeyText, parse_public_key
 from lakegate.trust import TrustedKeys
 
 POLICY_ENV = "LAKEGATE_GOVERNANCE_POLICY"
@@ -49,7 +49,7 @@ class Principal(_Strict):
     id: str
     display_name: str = Field(min_length=1)
     roles: tuple[str, ...] = ()
-    public_key: str  # PEM or base64 of the raw 32 bytes
+    public_key: PublicKeyText  # PEM or base64 of the raw 32 bytes
     # Other names this person appears under (e.g. the MLflow user that trained a model): segregation
     # of duties compares the trainer against the id and all of these.
     identities: tuple[str, ...] = ()
@@ -68,12 +68,6 @@ class Principal(_Strict):
         if bad:
             raise ValueError(f"roles must be lower_snake_case: {', '.join(map(repr, bad))}")
         return value
-
-    @field_validator("public_key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        parse_public_key(value)  # its ValueError names what is wrong
-        return value.strip()
 
     def verifying_key(self):
         return parse_public_key(self.public_key)
