@@ -162,3 +162,6 @@ def print_champion() -> None:
         console.print(f"    moved by {last.actor} at {last.time}: {last.reason}")
     console.print("history: .venv/bin/lakegate model history prod.claims.triage_model;  "
                   "ledger: .venv/bin/lakegate audit verify --anchor")
+    trusted = governance.trusted_keys_path
+    console.print(f"evidence: .venv/bin/lakegate audit export prod.claims.triage_model champion evidence.zip && "
+                  f".venv/bin/lakegate audit verify-bundle evidence.zip --trusted-keys {trusted}")
