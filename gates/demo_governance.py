@@ -28,6 +28,7 @@ from gates.policy import POLICIES_DIR
 from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import Environment, current_environment
 from lakegate.governance.policy import GovernanceError, load_policy, policy_path
+from lakegate.ledger import Ledger
 from lakegate.policy_signatures import sign_policy
 from lakegate.signing import load_private_key, public_key_pem, write_private_key
 from lakegate.trust import GOVERNANCE_OWNER, RELEASE, BlockDumper, TrustPaths, trust_paths, trusted_keys_text
@@ -91,8 +92,9 @@ def init_demo_governance(home: Path, env: Environment | None = None) -> DemoGove
     written = _write_generated(path, _policy_text(public))
     load_policy(path)  # whatever is there must be valid
     owner = load_private_key(trust.keys_dir / f"{GOVERNANCE_OWNER_ID}.pem")
+    ledger = Ledger.for_home(home, env)
     for policy_file in [path, *sorted(POLICIES_DIR.glob("promotion.*.yaml")), *sorted(POLICIES_DIR.glob("deployment.*.yaml"))]:
-        sign_policy(policy_file.read_bytes(), policy_file.name, owner, GOVERNANCE_OWNER_ID, home)
+        sign_policy(policy_file.read_bytes(), policy_file.name, owner, GOVERNANCE_OWNER_ID, home, ledger)
     return DemoGovernance(path, trust, {pid: trust.keys_dir / f"{pid}.pem" for pid in people}, written)
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from gates.verdict import GateVerdict, failed
 from lakegate.environment import ConfigError
 from lakegate.governance.context import Governance
+from lakegate.ledger import LedgerError
 from lakegate.policy_signatures import PolicyTrustError, SignedPolicy, read_signed_policy
 from lakegate.trust import TrustError
 
@@ -187,8 +188,8 @@ def read_policy_document(kind: str, env_name: str, directory: Path, known: list[
     signed = None
     if governance is not None:
         try:
-            signed = read_signed_policy(path, governance.home, governance.trusted_keys())
-        except (PolicyTrustError, TrustError) as exc:
+            signed = read_signed_policy(path, governance.home, governance.trusted_keys(), governance.verified_ledger())
+        except (PolicyTrustError, TrustError, LedgerError) as exc:
             raise PolicyError(str(exc)) from None
     try:
         raw = yaml.safe_load(signed.data if signed else path.read_bytes())

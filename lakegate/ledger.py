@@ -37,8 +37,8 @@ from lakegate.secrets import find_secret, secret_values
 __all__ = ["GENESIS", "KINDS", "Ledger", "LedgerError", "Record", "SecretInRecordError", "canonical", "parse_line",
            "record_hash"]
 
-KINDS = ("gate_evaluation", "approval", "change_approval", "training", "promotion", "alias_move", "deployment",
-         "rollback", "traffic_change", "break_glass")
+KINDS = ("gate_evaluation", "approval", "change_approval", "training", "policy_signature", "promotion", "alias_move",
+         "deployment", "rollback", "traffic_change", "break_glass")
 LOCK_TIMEOUT_SECONDS = 60
 
 

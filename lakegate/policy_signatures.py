@@ -11,6 +11,11 @@ the file has moved on):
 Where it is stored does not matter to its strength: only a trusted governance-owner key (the
 trusted-keys file, lakegate/trust.py) can make one. A policy whose bytes have no such signature
 (unsigned, or changed after signing) is refused, so every decision taken under it fails closed.
+
+A signature never expires, so signing also appends a `policy_signature` record to the audit ledger,
+and decisions accept a file's bytes only when they are the latest the ledger records for that file.
+Restoring an older signed policy (one that still names a removed approver, say) is refused as
+superseded; the owner signs it again to bring it back on purpose.
 A verdict records the SHA-256 of the policy it used; an evidence bundle carries the policy and its
 signature, so an auditor checks both against their own copy of the trusted keys.
 """
@@ -26,6 +31,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lakegate.atomic_file import write_bytes_atomically
+from lakegate.ledger import Ledger
 from lakegate.signing import sha256_hex, signed
 from lakegate.trust import GOVERNANCE_OWNER, TrustedKeys
 
@@ -51,9 +57,10 @@ def signatures_dir(home: Path) -> Path:
     return Path(home) / "governance" / "signatures"
 
 
-def sign_policy(data: bytes, name: str, private_key: Ed25519PrivateKey, signer: str, home: Path,
+def sign_policy(data: bytes, name: str, private_key: Ed25519PrivateKey, signer: str, home: Path, ledger: Ledger,
                 now: dt.datetime | None = None) -> Path:
-    """Sign these policy bytes as `signer`; the signature file is written once and never replaced."""
+    """Sign these policy bytes as `signer` and make them the current version of `name` in the ledger;
+    the signature file is written once and never replaced."""
     digest = sha256_hex(data)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     doc = signed(private_key, {"kind": KIND, "file": name, "sha256": digest, "signer": signer, "signed_at": stamp})
@@ -65,10 +72,21 @@ def sign_policy(data: bytes, name: str, private_key: Ed25519PrivateKey, signer: 
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        return path  # these bytes are signed already; a second signature adds nothing
-    with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        doc = stored_signature(digest, home) or doc  # these bytes are signed already
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    if current_digest(ledger, name) != digest:
+        ledger.append("policy_signature", signer, {"policy": name, "sha256": digest},
+                      inputs={"signed_at": doc.get("signed_at")}, outcome={"signature": doc.get("signature")},
+                      reason=f"{signer} made sha256 {digest[:12]}… the policy in force for {name}")
     return path
+
+
+def current_digest(ledger: Ledger, name: str) -> str | None:
+    """The SHA-256 of the bytes of `name` signed last, as the ledger records it."""
+    records = ledger.records("policy_signature", {"policy": name})
+    return records[-1].subject.get("sha256") if records else None
 
 
 def check_signature(name: str, data: bytes, signature: dict | None, trusted: TrustedKeys) -> SignedPolicy:
@@ -87,14 +105,22 @@ def check_signature(name: str, data: bytes, signature: dict | None, trusted: Tru
     return SignedPolicy(name, data, digest, signer, signature)
 
 
-def read_signed_policy(path: Path, home: Path, trusted: TrustedKeys) -> SignedPolicy:
-    """Read the file once and check the signature of exactly the bytes read (no read-check-read race)."""
+def read_signed_policy(path: Path, home: Path, trusted: TrustedKeys, ledger: Ledger) -> SignedPolicy:
+    """Read the file once and check the signature of exactly the bytes read (no read-check-read
+    race), and that they are the version the ledger says is in force. The caller verifies the ledger."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PolicyTrustError(f"cannot read policy {path}: {exc}") from None
-    return check_signature(path.name, data, stored_signature(sha256_hex(data), home), trusted)
+    signed_policy = check_signature(path.name, data, stored_signature(sha256_hex(data), home), trusted)
+    current = current_digest(ledger, path.name)
+    if current != signed_policy.sha256:
+        raise PolicyTrustError(
+            f"policy {path.name} (sha256 {signed_policy.sha256[:12]}…) is signed, but the audit ledger records "
+            + (f"{current[:12]}… as the version in force: an older signed policy was put back; the governance owner "
+               "signs it again to restore it" if current else "no signature of it: sign it with `lakegate policy sign`"))
+    return signed_policy
 
 
 def stored_policy(digest: str, home: Path) -> tuple[bytes, dict] | None:

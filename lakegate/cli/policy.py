@@ -27,6 +27,7 @@ def sign(
 ) -> None:
     """Sign the file's exact bytes; the signature is stored under $LAKEGATE_HOME/governance/signatures."""
     from lakegate.environment import current_environment, lakegate_home
+    from lakegate.ledger import Ledger
     from lakegate.policy_signatures import sign_policy
     from lakegate.signing import load_private_key, parse_public_key, same_public_key, sha256_hex
     from lakegate.trust import GOVERNANCE_OWNER, TrustError, load_trusted_keys, trust_paths
@@ -41,7 +42,7 @@ def sign(
     if not same_public_key(private_key.public_key(), parse_public_key(trusted[signer].public_key)):
         raise TrustError(f"that key is not {signer}'s: it does not match their trusted public key")
     data = file.read_bytes()
-    stored = sign_policy(data, file.name, private_key, signer, lakegate_home())
+    stored = sign_policy(data, file.name, private_key, signer, lakegate_home(), Ledger.default())
     typer.echo(f"signed {file} (sha256 {sha256_hex(data)}) as {signer}; signature: {stored}")
 
 
@@ -49,19 +50,20 @@ def sign(
 def verify(files: Optional[list[Path]] = typer.Argument(None, help="Policy files (default: the ones in force)")) -> None:
     """Check each policy's bytes against a trusted governance owner's signature; exit 1 naming each failure."""
     from lakegate.environment import current_environment, lakegate_home
+    from lakegate.governance.context import Governance
     from lakegate.governance.policy import policy_path
     from lakegate.policy_signatures import PolicyTrustError, read_signed_policy
-    from lakegate.trust import load_trusted_keys, trust_paths
 
     from gates.policy import POLICIES_DIR
 
     env, home = current_environment(), lakegate_home()
-    trusted = load_trusted_keys(trust_paths(env, home).trusted_keys)
+    governance = Governance.for_home(home, env)
+    trusted, ledger = governance.trusted_keys(), governance.verified_ledger()
     files = files or [policy_path(home), POLICIES_DIR / f"promotion.{env.name}.yaml", POLICIES_DIR / f"deployment.{env.name}.yaml"]
     failures = 0
     for file in files:
         try:
-            signed = read_signed_policy(file, home, trusted)
+            signed = read_signed_policy(file, home, trusted, ledger)
         except PolicyTrustError as exc:
             failures += 1
             typer.secho(f"FAILED {file}: {exc}", fg=typer.colors.RED)

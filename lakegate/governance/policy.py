@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from lakegate.environment import available_environments, lakegate_home
+from lakegate.ledger import Ledger
 from lakegate.policy_signatures import SignedPolicy, read_signed_policy
 from lakegate.signing import PublicKeyText, parse_public_key
 from lakegate.trust import TrustedKeys
@@ -193,12 +194,13 @@ def load_policy(path: Path | str | None = None) -> GovernancePolicy:
     return parse_policy_bytes(data, str(path))
 
 
-def load_signed_policy(home: Path, trusted: TrustedKeys) -> tuple[GovernancePolicy, SignedPolicy]:
+def load_signed_policy(home: Path, trusted: TrustedKeys, ledger: Ledger) -> tuple[GovernancePolicy, SignedPolicy]:
     """The policy in force and its signature: the bytes read once, signed by a trusted governance
-    owner, then parsed. PolicyTrustError when unsigned or changed; GovernanceError when invalid."""
+    owner, the version the (verified) ledger records as current, then parsed. PolicyTrustError when
+    unsigned, changed or superseded; GovernanceError when invalid."""
     path = policy_path(home)
     _require_file(path)
-    signed_policy = read_signed_policy(path, home, trusted)
+    signed_policy = read_signed_policy(path, home, trusted, ledger)
     return parse_policy_bytes(signed_policy.data, str(path)), signed_policy
 
 

@@ -227,8 +227,13 @@ def test_an_edited_policy_fails_closed(chain):
         policy.write_text(policy.read_text().replace("roles:\n  - model_risk", "roles:\n  - model_risk\n  - compliance", 1))
         refused(chain, RELEASE, "is not signed by a governance owner")
         assert cli(chain, "policy", "verify").returncode == 1
+        # The owner signs the edit; then someone puts the older, once-signed policy back.
+        assert cli(chain, "policy", "sign", str(policy), "--as", "gov.owner").returncode == 0
+        policy.write_bytes(saved)
+        refused(chain, RELEASE, "an older signed policy was put back")
     finally:
         policy.write_bytes(saved)
+        assert cli(chain, "policy", "sign", str(policy), "--as", "gov.owner").returncode == 0  # restored on purpose
     promotion = POLICIES_DIR / "promotion.local.yaml"
     backup = chain / "promotion.local.yaml.saved"
     shutil.copy(promotion, backup)

@@ -53,7 +53,8 @@ def register_version(registry: Registry, seed: int, home: Path) -> str:
 def governance_owner_signs(demo, path: Path) -> None:
     """The fixture plays the governance owner: it signs the policy it changed."""
     owner = load_private_key(demo.trust.keys_dir / f"{GOVERNANCE_OWNER_ID}.pem")
-    sign_policy(path.read_bytes(), path.name, owner, GOVERNANCE_OWNER_ID, Path(os.environ["LAKEGATE_HOME"]))
+    home = Path(os.environ["LAKEGATE_HOME"])
+    sign_policy(path.read_bytes(), path.name, owner, GOVERNANCE_OWNER_ID, home, Governance.for_home(home).ledger)
 
 
 @pytest.fixture(scope="module")

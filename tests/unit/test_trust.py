@@ -24,33 +24,52 @@ def trusted(owner=OWNER):
 
 
 @pytest.fixture
-def policy_file(tmp_path):
+def policy_ledger(tmp_path) -> Ledger:
+    return Ledger(tmp_path / "audit" / "ledger.jsonl")
+
+
+@pytest.fixture
+def policy_file(tmp_path, policy_ledger):
     path = tmp_path / "promotion.local.yaml"
     path.write_text("version: '2026-12-01.1'\nenvironment: local\nperformance: {min_value: 0.6}\n")
-    sign_policy(path.read_bytes(), path.name, OWNER, "gov.owner", tmp_path)
+    sign_policy(path.read_bytes(), path.name, OWNER, "gov.owner", tmp_path, policy_ledger)
     return path
 
 
-def test_a_signed_policy_reads_with_its_hash_and_signer(policy_file, tmp_path):
-    signed = read_signed_policy(policy_file, tmp_path, trusted())
+def test_a_signed_policy_reads_with_its_hash_and_signer(policy_file, tmp_path, policy_ledger):
+    signed = read_signed_policy(policy_file, tmp_path, trusted(), policy_ledger)
     assert signed.signer == "gov.owner" and signed.data == policy_file.read_bytes() and len(signed.sha256) == 64
+    assert [r.subject for r in policy_ledger.records("policy_signature")] == [{"policy": policy_file.name,
+                                                                               "sha256": signed.sha256}]
 
 
-def test_an_edited_policy_fails_closed(policy_file, tmp_path):
+def test_an_edited_policy_fails_closed(policy_file, tmp_path, policy_ledger):
     # Two invented approvers, or a loosened threshold: any byte changed voids the signature.
     policy_file.write_text(policy_file.read_text().replace("0.6", "0.1"))
     with pytest.raises(PolicyTrustError, match="is not signed by a governance owner: it was changed after signing"):
-        read_signed_policy(policy_file, tmp_path, trusted())
+        read_signed_policy(policy_file, tmp_path, trusted(), policy_ledger)
 
 
-def test_a_policy_signed_by_an_untrusted_key_or_with_a_forged_signature_fails(policy_file, tmp_path):
+def test_an_older_signed_policy_put_back_is_superseded_until_signed_again(policy_file, tmp_path, policy_ledger):
+    old = policy_file.read_bytes()
+    policy_file.write_bytes(old.replace(b"0.6", b"0.7"))
+    sign_policy(policy_file.read_bytes(), policy_file.name, OWNER, "gov.owner", tmp_path, policy_ledger)
+    policy_file.write_bytes(old)  # signed once, but no longer the version in force
+    with pytest.raises(PolicyTrustError, match="an older signed policy was put back"):
+        read_signed_policy(policy_file, tmp_path, trusted(), policy_ledger)
+    sign_policy(old, policy_file.name, OWNER, "gov.owner", tmp_path, policy_ledger)  # the owner restores it on purpose
+    assert read_signed_policy(policy_file, tmp_path, trusted(), policy_ledger).data == old
+    assert len(policy_ledger.records("policy_signature")) == 3
+
+
+def test_a_policy_signed_by_an_untrusted_key_or_with_a_forged_signature_fails(policy_file, tmp_path, policy_ledger):
     with pytest.raises(PolicyTrustError, match="does not verify against a trusted governance-owner key"):
-        read_signed_policy(policy_file, tmp_path, trusted(OTHER))  # the auditor trusts another owner
+        read_signed_policy(policy_file, tmp_path, trusted(OTHER), policy_ledger)  # the auditor trusts another owner
     signature = next((tmp_path / "governance" / "signatures").glob("*.json"))
     doc = json.loads(signature.read_text())
     signature.write_text(json.dumps({**doc, "signer": "gov.owner", "signed_at": "2030-01-01T00:00:00Z"}))
     with pytest.raises(PolicyTrustError, match="does not verify"):
-        read_signed_policy(policy_file, tmp_path, trusted())
+        read_signed_policy(policy_file, tmp_path, trusted(), policy_ledger)
 
 
 def test_trust_paths_live_outside_the_home_and_are_required_where_not_local(tmp_path, monkeypatch):
