@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from gates.approvals import evaluate_version_approvals
 from gates.verdict import GateVerdict
-from lakegate.artifact import model_artifact_hash
 from lakegate.governance.approvals import ApprovalError, approvals_of_artifact
 from lakegate.governance.context import Governance
 from lakegate.registry import ModelName
@@ -41,7 +40,7 @@ def evaluate_deployment(registry: "Registry", governance: Governance, endpoint: 
                                                  purpose="deployment", endpoint=endpoint, now=now), gate=GATE)
     if not verdict.passed or catalog != PROMOTED_CATALOG:
         return verdict
-    promotion = _promotion_verdict(registry, governance, model, version, catalog, now)
+    promotion = _promotion_verdict(registry, governance, verdict.measured["artifact_hash"], catalog, now)
     if promotion.passed:
         return replace(verdict, evidence={**verdict.evidence, "promotion": promotion.evidence},
                        measured={**verdict.measured, "promotion": promotion.reason})
@@ -49,10 +48,9 @@ def evaluate_deployment(registry: "Registry", governance: Governance, endpoint: 
                    reason=f"{model} v{version} was not promoted into {catalog} through its approvals gate: {promotion.reason}")
 
 
-def _promotion_verdict(registry, governance: Governance, model: str, version, catalog: str, now) -> GateVerdict:
+def _promotion_verdict(registry, governance: Governance, artifact: str, catalog: str, now) -> GateVerdict:
     """The approvals gate of the version this artifact was promoted from, judged now."""
     try:
-        artifact = model_artifact_hash(registry, model, str(registry.model_version(model, version).version))
         sources = sorted({(a.model, a.version) for a in approvals_of_artifact(artifact, governance.home, "promotion")})
     except (ApprovalError, ValueError) as exc:
         return GateVerdict(GATE, False, f"its promotion approvals cannot be read: {exc}")

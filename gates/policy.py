@@ -23,6 +23,7 @@ from lakegate.governance.context import Governance
 from lakegate.ledger import LedgerError
 from lakegate.policy_signatures import PolicyTrustError, SignedPolicy, read_signed_policy
 from lakegate.trust import TrustError
+from lakegate.yaml_load import safe_load
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}\.\d+$"  # the date the policy was approved, then a counter
@@ -192,7 +193,7 @@ def read_policy_document(kind: str, env_name: str, directory: Path, known: list[
         except (PolicyTrustError, TrustError, LedgerError) as exc:
             raise PolicyError(str(exc)) from None
     try:
-        raw = yaml.safe_load(signed.data if signed else path.read_bytes())
+        raw = safe_load(signed.data if signed else path.read_bytes())
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lakegate.environment import ConfigError, Environment
 from lakegate.signing import PublicKeyText, parse_public_key, verify_signed
+from lakegate.yaml_load import safe_load
 
 GOVERNANCE_OWNER = "governance_owner"
 RELEASE = "release"
@@ -114,7 +115,7 @@ def load_trusted_keys(path: Path | str) -> TrustedKeys:
     if not path.is_file():
         raise TrustError(f"no trusted keys at {path}: policies and evidence cannot be verified, so nothing is approved")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TrustError(f"{path}: cannot read the trusted keys: {exc}") from None
     return parse_trusted_keys(raw, str(path))

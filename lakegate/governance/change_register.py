@@ -38,6 +38,7 @@ from lakegate.governance.policy import GovernancePolicy
 from lakegate.ledger import Ledger
 from lakegate.registry import ModelName, RegistryError
 from lakegate.signing import sign_fields, verify_fields
+from lakegate.yaml_load import safe_load
 
 REGISTER_ENV = "LAKEGATE_CHANGE_REGISTER"
 APPROVAL_KIND = "lakegate.change-approval/v1"
@@ -132,7 +133,7 @@ def load_register(path: Path | str | None = None) -> ChangeRegister:
     if not path.exists():
         return ChangeRegister()
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = safe_load(path.read_text()) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ChangeRegisterError(f"{path}: cannot read the change register: {exc}") from None
     except yaml.YAMLError as exc:

@@ -28,6 +28,7 @@ from lakegate.ledger import Ledger
 from lakegate.policy_signatures import SignedPolicy, read_signed_policy
 from lakegate.signing import PublicKeyText, parse_public_key
 from lakegate.trust import TrustedKeys
+from lakegate.yaml_load import safe_load
 
 POLICY_ENV = "LAKEGATE_GOVERNANCE_POLICY"
 PURPOSES = ("promotion", "deployment", "break_glass")
@@ -159,7 +160,7 @@ def policy_path(home: Path | None = None) -> Path:
 
 def parse_policy_bytes(data: bytes, source: str) -> GovernancePolicy:
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = safe_load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise GovernanceError(f"{source}: cannot read the governance policy: {exc}") from None
     except yaml.YAMLError as exc:
