@@ -75,6 +75,17 @@ class ThresholdPolicy:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """A column the gates and monitors slice by (bias groups, per-slice quality): taken from the
+    training set, or looked up in a silver table by a training-set key."""
+
+    name: str  # e.g. "region"
+    column: str  # the column in the training set, or in `table`
+    table: str | None = None  # schema.table to look it up in
+    key: str | None = None  # the training-set column that joins to the same-named column of `table`
+
+
+@dataclass(frozen=True)
 class UseCase:
     name: str
     description: str
@@ -86,6 +97,7 @@ class UseCase:
     model: ModelSpec
     split: TimeSplit = TimeSplit()
     threshold: ThresholdPolicy = ThresholdPolicy()
+    slices: tuple[Slice, ...] = ()  # the bias gate's protected attributes (the policy says which it judges)
 
     def training_set_table(self, catalog: str) -> str:
         return f"{catalog}.ml.{self.name}_training_set"

@@ -1,7 +1,7 @@
 """The use cases Lakegate trains. Add one here to get features, a training set and a model."""
 
 from lakehouse_assets.sources import CHANNELS
-from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, RequestField, ThresholdPolicy, TimeSplit, UseCase
+from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, RequestField, Slice, ThresholdPolicy, TimeSplit, UseCase
 
 CLAIMS_TRIAGE = UseCase(
     name="claims_triage",
@@ -38,6 +38,8 @@ CLAIMS_TRIAGE = UseCase(
     ),
     split=TimeSplit(validation_fraction=0.15, test_fraction=0.15),
     threshold=ThresholdPolicy(min_recall=0.8),
+    slices=(Slice("age_band", "member_age_band"), Slice("sex", "sex", "silver.members", "member_token"),
+            Slice("region", "region", "silver.members", "member_token")),
 )
 
 USE_CASES = {u.name: u for u in (CLAIMS_TRIAGE,)}
