@@ -83,14 +83,14 @@ def main() -> None:
     from gates.bias import bias_gate
     from gates.calibration import calibration_gate
     from gates.performance import performance_gate
-    from gates.policy import load_policy
+    from gates.policy import load_policy, policies_dir
     from gates.quality import quality_gate
     from gates.skew import skew_gate
     from gates.stability import stability_gate
     from gates.unit_tests import feature_unit_tests_gate
     from ml_assets.features.parity import ParityResult
 
-    policy = load_policy(args.env)
+    policy = load_policy(args.env, policies_dir("claims_triage"))
     started = time.perf_counter()
     data = evaluation_set(args.rows)
     generate_seconds = time.perf_counter() - started

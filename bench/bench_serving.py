@@ -94,7 +94,7 @@ def request_bodies(home: Path, n: int = 500) -> tuple[list[str], list[str]]:
     """The same claims twice: as Lakegate's callers send them, and as MLflow's scoring server needs them."""
     from lakegate.environment import load_environment
     from lakegate.pii import resolve_hmac_key
-    from lakegate.serving.replay import landed_claim_requests
+    from ml_assets.features.request_samples import landed_claim_requests
     from ml_assets.features.serving import enricher_for
 
     raw = landed_claim_requests(home / "landing", limit=n)

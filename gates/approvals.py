@@ -36,7 +36,7 @@ def evaluate_approval_gate(model: str, version: str | int, artifact_hash: str, t
                            policy: GovernancePolicy | None, register: ChangeRegister | None,
                            prior_promotion_approvers: Iterable[str] = (), *, endpoint: str | None = None,
                            policy_sha256: str | None = None, now: dt.datetime | None = None,
-                           trainer_problem: str | None = None) -> GateVerdict:
+                           trainer_problem: str | None = None, use_case: str | None = None) -> GateVerdict:
     """Pass only when the roles the target environment's policy requires have each approved this exact
     version and artifact, by distinct principals, none of them the trainer (nor, for a deployment, a
     promotion approver), each having signed the trainer the ledger records, under an approved change
@@ -48,7 +48,7 @@ def evaluate_approval_gate(model: str, version: str | int, artifact_hash: str, t
     approvals = list(approvals)
     if policy is None:
         return failed(GATE, f"{subject} is not approved: no governance policy", failed_checks=["no_policy"])
-    requirement = policy.requirement(target_env, purpose)
+    requirement = policy.requirement(target_env, purpose, use_case)
     required = list(requirement.required_roles) if requirement else []
     ticket_required = requirement.change_ticket_required if requirement else True
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -139,7 +139,7 @@ def evaluate_approval_gate(model: str, version: str | int, artifact_hash: str, t
         fail("missing_role", f"no valid approval in the required role{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
 
     measured = {"model": model, "version": version, "artifact_hash": artifact_hash, "trained_by": trainer or None,
-                "target_env": target_env, "purpose": purpose, "endpoint": endpoint, "approvals": rows,
+                "target_env": target_env, "purpose": purpose, "use_case": use_case, "endpoint": endpoint, "approvals": rows,
                 "approved_roles": approved_roles, "tickets": tickets, "failed_checks": sorted(set(checks))}
     thresholds = {"required_roles": required, "change_ticket_required": ticket_required, "distinct_principals": True,
                   "trainer_may_approve": False, "promotion_approvers_may_deploy": False}
@@ -179,7 +179,7 @@ def _trainer(governance: Governance, artifact: str) -> tuple[str | None, str | N
 
 def evaluate_version_approvals(registry: "Registry", governance: Governance, model: str, version: str | int,
                                target_env: str, purpose: str, endpoint: str | None = None,
-                               now: dt.datetime | None = None) -> GateVerdict:
+                               now: dt.datetime | None = None, use_case: str | None = None) -> GateVerdict:
     """The gate for a registered version, on the state as it is now: the artifact hash computed from
     the registry, the trainer from the anchored ledger, the signed policy, the approvals and tickets
     on file. For a deployment, the promotion approvers of the same artifact (wherever it was
@@ -194,7 +194,7 @@ def evaluate_version_approvals(registry: "Registry", governance: Governance, mod
         return evaluate_approval_gate(
             model, number, artifact, trainer, target_env, purpose,
             load_approvals(model, number, governance.home), policy, governance.register(), promoters,
-            endpoint=endpoint, policy_sha256=signed.sha256, now=now, trainer_problem=trainer_problem,
+            endpoint=endpoint, policy_sha256=signed.sha256, now=now, trainer_problem=trainer_problem, use_case=use_case,
         )
     except (GovernanceError, ChangeRegisterError, ApprovalError, RegistryError, LedgerError, PolicyTrustError,
             TrustError, OSError) as exc:

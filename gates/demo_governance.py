@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gates.policy import POLICIES_DIR
+from gates.policy import POLICIES_DIR, policy_name
 from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import Environment, current_environment
 from lakegate.governance.policy import GovernanceError, load_policy, policy_path
@@ -68,6 +68,14 @@ class DemoGovernance:
     policy_written: bool  # False when the policy was already up to date, or is someone else's
 
 
+def demo_holder(role: str) -> str:
+    """The demo principal who holds `role` (each demo role has one holder)."""
+    holders = [pid for pid, _, roles in DEMO_PRINCIPALS if role in roles]
+    if len(holders) != 1:
+        raise GovernanceError(f"the demo has {len(holders)} principals in the role {role!r}; it needs exactly one")
+    return holders[0]
+
+
 def demo_key_path(principal: str, home: Path, env: Environment | None = None) -> Path:
     """Where the demo keeps a person's private key (the CLI's last resort for `--key`)."""
     return trust_paths(env or current_environment(), home).keys_dir / f"{principal}.pem"
@@ -93,8 +101,8 @@ def init_demo_governance(home: Path, env: Environment | None = None) -> DemoGove
     load_policy(path)  # whatever is there must be valid
     owner = load_private_key(trust.keys_dir / f"{GOVERNANCE_OWNER_ID}.pem")
     ledger = Ledger.for_home(home, env)
-    for policy_file in [path, *sorted(POLICIES_DIR.glob("promotion.*.yaml")), *sorted(POLICIES_DIR.glob("deployment.*.yaml"))]:
-        sign_policy(policy_file.read_bytes(), policy_file.name, owner, GOVERNANCE_OWNER_ID, home, ledger)
+    for policy_file in [path, *sorted(POLICIES_DIR.glob("*/promotion.*.yaml")), *sorted(POLICIES_DIR.glob("*/deployment.*.yaml"))]:
+        sign_policy(policy_file.read_bytes(), policy_name(policy_file), owner, GOVERNANCE_OWNER_ID, home, ledger)
     return DemoGovernance(path, trust, {pid: trust.keys_dir / f"{pid}.pem" for pid in people}, written)
 
 

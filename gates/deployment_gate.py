@@ -14,6 +14,7 @@ serve, and the control plane records that as a break-glass with an alert. `Deplo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -33,14 +34,16 @@ PROMOTED_CATALOG = "prod"  # the catalog whose versions must also have passed th
 
 
 def evaluate_deployment(registry: "Registry", governance: Governance, endpoint: str, model: str, version: str | int,
-                        now: dt.datetime | None = None) -> GateVerdict:
-    """The deployment gate for `model` `version` on `endpoint`, on the state as it is now."""
+                        now: dt.datetime | None = None, use_case: str | None = None) -> GateVerdict:
+    """The deployment gate for `model` `version` on `endpoint`, on the state as it is now, under the
+    use case's own requirements when the governance policy sets them."""
     catalog = ModelName.parse(model).catalog
     verdict = replace(evaluate_version_approvals(registry, governance, model, version, target_env=catalog,
-                                                 purpose="deployment", endpoint=endpoint, now=now), gate=GATE)
+                                                 purpose="deployment", endpoint=endpoint, now=now, use_case=use_case),
+                      gate=GATE)
     if not verdict.passed or catalog != PROMOTED_CATALOG:
         return verdict
-    promotion = _promotion_verdict(registry, governance, verdict.measured["artifact_hash"], catalog, now)
+    promotion = _promotion_verdict(registry, governance, verdict.measured["artifact_hash"], catalog, now, use_case)
     if promotion.passed:
         return replace(verdict, evidence={**verdict.evidence, "promotion": promotion.evidence},
                        measured={**verdict.measured, "promotion": promotion.reason})
@@ -48,7 +51,7 @@ def evaluate_deployment(registry: "Registry", governance: Governance, endpoint: 
                    reason=f"{model} v{version} was not promoted into {catalog} through its approvals gate: {promotion.reason}")
 
 
-def _promotion_verdict(registry, governance: Governance, artifact: str, catalog: str, now) -> GateVerdict:
+def _promotion_verdict(registry, governance: Governance, artifact: str, catalog: str, now, use_case) -> GateVerdict:
     """The approvals gate of the version this artifact was promoted from, judged now."""
     try:
         sources = sorted({(a.model, a.version) for a in approvals_of_artifact(artifact, governance.home, "promotion")})
@@ -56,25 +59,31 @@ def _promotion_verdict(registry, governance: Governance, artifact: str, catalog:
         return GateVerdict(GATE, False, f"its promotion approvals cannot be read: {exc}")
     if not sources:
         return GateVerdict(GATE, False, f"no promotion approval is on file for its artifact {artifact[:12]}…")
-    verdicts = [evaluate_version_approvals(registry, governance, m, v, target_env=catalog, purpose="promotion", now=now)
-                for m, v in sources]
+    verdicts = [evaluate_version_approvals(registry, governance, m, v, target_env=catalog, purpose="promotion", now=now,
+                                           use_case=use_case) for m, v in sources]
     return next((v for v in verdicts if v.passed), verdicts[-1])
 
 
 class DeploymentGate:
-    """The control plane's guard: the deployment gate, else a break-glass approval."""
+    """The control plane's guard: the deployment gate, else a break-glass approval.
 
-    def __init__(self, registry: "Registry", governance: Governance):
-        self.registry, self.governance = registry, governance
+    use_case_of(model name) names the use case a registered model belongs to (from the use cases'
+    specs, never a registry tag), so its own governance requirements apply."""
+
+    def __init__(self, registry: "Registry", governance: Governance, use_case_of: Callable[[str], str | None] = lambda _: None):
+        self.registry, self.governance, self.use_case_of = registry, governance, use_case_of
 
     def authorize(self, endpoint: str, model: str, version: str, emergency_only: bool = False) -> Authorization:
-        gate = None if emergency_only else evaluate_deployment(self.registry, self.governance, endpoint, model, version)
+        use_case = self.use_case_of(model)
+        gate = None if emergency_only else evaluate_deployment(self.registry, self.governance, endpoint, model, version,
+                                                               use_case=use_case)
         if gate is not None and gate.passed:
             return Authorization(True, gate.reason, evidence={"gate": GATE, "digest": gate.digest(),
                                                               "policy_sha256": gate.policy_sha256})
         catalog = ModelName.parse(model).catalog
         emergency = replace(evaluate_version_approvals(self.registry, self.governance, model, version, target_env=catalog,
-                                                       purpose=BREAK_GLASS, endpoint=endpoint), gate=BREAK_GLASS)
+                                                       purpose=BREAK_GLASS, endpoint=endpoint, use_case=use_case),
+                            gate=BREAK_GLASS)
         if emergency.passed:
             why = f"break-glass: {emergency.reason}" + (f" (the deployment gate refused it: {gate.reason})" if gate else "")
             return Authorization(True, why, break_glass=True,

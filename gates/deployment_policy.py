@@ -1,7 +1,7 @@
 """The deployment policy: how a new model version takes over a serving endpoint, one file per environment.
 
 `gates/policies/deployment.<env>.yaml` lists the canary's traffic steps and the health limits the
-canary must meet at each one (ml_assets/deployment/health.py judges them). `health` applies to
+canary must meet at each one (gates/canary_health.py judges them). `health` applies to
 every step; a step written as a mapping (`{traffic: 10, max_wait_seconds: 7200}`) overrides some
 of them for that step only. As with the promotion policy, every limit is required and unknown
 fields are errors: a policy that forgets a limit never falls back to a default.
@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, model_validator
 
-from gates.policy import POLICIES_DIR, VERSION_PATTERN, PolicyError, Share, read_policy_document
+from gates.policy import VERSION_PATTERN, PolicyError, Share, read_policy_document
 from lakegate.governance.context import Governance
 
 GATE = "canary_health"
@@ -95,12 +95,11 @@ class DeploymentPolicy(_Strict):
         return self._resolved
 
 
-def available_deployment_policies(directory: Path = POLICIES_DIR) -> list[str]:
+def available_deployment_policies(directory: Path) -> list[str]:
     return sorted(p.name[len("deployment."):-len(".yaml")] for p in Path(directory).glob("deployment.*.yaml"))
 
 
-def load_deployment_policy(env_name: str, directory: Path = POLICIES_DIR,
-                           governance: Governance | None = None) -> DeploymentPolicy:
+def load_deployment_policy(env_name: str, directory: Path, governance: Governance | None = None) -> DeploymentPolicy:
     """Load and validate `deployment.<env_name>.yaml`: how endpoints in env_name take a new version.
     A deployment passes `governance`: the file must then be signed by a trusted governance owner."""
     path, raw, _ = read_policy_document("deployment", env_name, directory, available_deployment_policies(directory),

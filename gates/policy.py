@@ -25,7 +25,19 @@ from lakegate.policy_signatures import PolicyTrustError, SignedPolicy, read_sign
 from lakegate.trust import TrustError
 from lakegate.yaml_load import safe_load
 
-POLICIES_DIR = Path(__file__).resolve().parent / "policies"
+POLICIES_DIR = Path(__file__).resolve().parent / "policies"  # <use case>/<kind>.<env>.yaml
+
+
+def policies_dir(use_case: str) -> Path:
+    """Where a use case's promotion and deployment policies live, one file per environment."""
+    return POLICIES_DIR / use_case
+
+
+def policy_name(path: Path) -> str:
+    """The name a policy file is signed and recorded under: its path below gates/policies, so two use
+    cases' `promotion.local.yaml` stay apart (a file elsewhere goes by its file name)."""
+    path = Path(path).resolve()
+    return path.relative_to(POLICIES_DIR).as_posix() if POLICIES_DIR in path.parents else path.name
 VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}\.\d+$"  # the date the policy was approved, then a counter
 Share = Annotated[float, Field(ge=0.0, le=1.0)]  # a rate, share or difference of rates
 
@@ -171,7 +183,7 @@ def run_gate(gate: str, policy: Any, evaluate: Callable[..., GateVerdict], *args
         return policy.failed(gate, f"{gate} gate cannot be evaluated: {type(exc).__name__}: {exc}")
 
 
-def available_policies(directory: Path = POLICIES_DIR) -> list[str]:
+def available_policies(directory: Path) -> list[str]:
     return sorted(p.name[len("promotion."):-len(".yaml")] for p in directory.glob("promotion.*.yaml"))
 
 
@@ -189,7 +201,8 @@ def read_policy_document(kind: str, env_name: str, directory: Path, known: list[
     signed = None
     if governance is not None:
         try:
-            signed = read_signed_policy(path, governance.home, governance.trusted_keys(), governance.verified_ledger())
+            signed = read_signed_policy(path, governance.home, governance.trusted_keys(), governance.verified_ledger(),
+                                        name=policy_name(path))
         except (PolicyTrustError, TrustError, LedgerError) as exc:
             raise PolicyError(str(exc)) from None
     try:
@@ -203,7 +216,7 @@ def read_policy_document(kind: str, env_name: str, directory: Path, known: list[
     return path, raw, signed
 
 
-def load_policy(env_name: str, directory: Path = POLICIES_DIR, governance: Governance | None = None) -> PromotionPolicy:
+def load_policy(env_name: str, directory: Path, governance: Governance | None = None) -> PromotionPolicy:
     """Load and validate `promotion.<env_name>.yaml`: the policy judging promotion into env_name.
     Decisions pass `governance`: the file must then be signed, and verdicts carry its SHA-256."""
     path, raw, signed = read_policy_document("promotion", env_name, directory, available_policies(Path(directory)),

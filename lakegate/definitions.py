@@ -1,11 +1,11 @@
-"""The composition root: the three asset packages merged with the environment's resources.
+"""The composition root: the asset packages merged with the environment's resources (the gates come
+with each use case's pipeline, wired by ml_assets/pipeline.py).
 
 Only Dagster (workspace.yaml) and the CLI import this module.
 """
 
 import dagster as dg
 
-import gates.definitions
 import lakehouse_assets.definitions
 import ml_assets.definitions
 from lakegate.environment import current_environment
@@ -14,6 +14,5 @@ from lakegate.resources import resources_for
 defs = dg.Definitions.merge(
     lakehouse_assets.definitions.defs,
     ml_assets.definitions.defs,
-    gates.definitions.defs,
     dg.Definitions(resources=resources_for(current_environment())),
 )

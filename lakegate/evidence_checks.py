@@ -179,7 +179,7 @@ def approvals(files: dict[str, bytes], manifest: dict, records: list[dict], poli
                                trained_by=trainer, target_env=measured.get("target_env"), purpose=purpose,
                                approvals=[a for _, a in group], policy=policy, register=register,
                                prior_promotion_approvers=promoters if purpose == "deployment" else [],
-                               endpoint=measured.get("endpoint"))
+                               endpoint=measured.get("endpoint"), use_case=measured.get("use_case"))
         if not passed:
             problem(f"the approvals of {model} v{version} ({gate}) do not pass the approval gate under the signed "
                     f"governance policy: {reason}")

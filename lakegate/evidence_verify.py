@@ -40,7 +40,7 @@ class BundleError(ValueError):
 class ApprovalJudge(Protocol):
     def __call__(self, *, model: str, version: str, artifact_hash: str, trained_by: str | None, target_env: str,
                  purpose: str, approvals: list, policy, register, prior_promotion_approvers: list[str],
-                 endpoint: str | None) -> tuple[bool, str]:
+                 endpoint: str | None, use_case: str | None) -> tuple[bool, str]:
         """(passed, reason) of the approval gate on these records."""
 
 

@@ -105,19 +105,21 @@ def check_signature(name: str, data: bytes, signature: dict | None, trusted: Tru
     return SignedPolicy(name, data, digest, signer, signature)
 
 
-def read_signed_policy(path: Path, home: Path, trusted: TrustedKeys, ledger: Ledger) -> SignedPolicy:
+def read_signed_policy(path: Path, home: Path, trusted: TrustedKeys, ledger: Ledger, name: str | None = None) -> SignedPolicy:
     """Read the file once and check the signature of exactly the bytes read (no read-check-read
-    race), and that they are the version the ledger says is in force. The caller verifies the ledger."""
+    race), and that they are the version the ledger says is in force for `name` (default: the file
+    name). The caller verifies the ledger."""
     path = Path(path)
+    name = name or path.name
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PolicyTrustError(f"cannot read policy {path}: {exc}") from None
-    signed_policy = check_signature(path.name, data, stored_signature(sha256_hex(data), home), trusted)
-    current = current_digest(ledger, path.name)
+    signed_policy = check_signature(name, data, stored_signature(sha256_hex(data), home), trusted)
+    current = current_digest(ledger, name)
     if current != signed_policy.sha256:
         raise PolicyTrustError(
-            f"policy {path.name} (sha256 {signed_policy.sha256[:12]}…) is signed, but the audit ledger records "
+            f"policy {name} (sha256 {signed_policy.sha256[:12]}…) is signed, but the audit ledger records "
             + (f"{current[:12]}… as the version in force: an older signed policy was put back; the governance owner "
                "signs it again to restore it" if current else "no signature of it: sign it with `lakegate policy sign`"))
     return signed_policy

@@ -1,12 +1,13 @@
-"""The ML layer's definitions: features, training sets, training, promotion and deployment
-(monitoring comes with a later issue)."""
+"""The ML layer's definitions: features and the online store, and per use case its training set and
+model pipeline (training, gates, promotion, deployment)."""
 
 import dagster as dg
 
-from ml_assets.deployment.assets import deployment_assets
 from ml_assets.features.assets import feature_assets, online_store, training_set_assets
-from ml_assets.promotion.assets import promotion_assets
-from ml_assets.training.assets import training_assets
+from ml_assets.pipeline import use_case_definitions
+from ml_assets.usecases import USE_CASES
 
-defs = dg.Definitions(assets=[*feature_assets, online_store, *training_set_assets, *training_assets, *promotion_assets,
-                                *deployment_assets])
+defs = dg.Definitions.merge(
+    dg.Definitions(assets=[*feature_assets, online_store, *training_set_assets]),
+    *(use_case_definitions(u) for u in USE_CASES.values()),
+)

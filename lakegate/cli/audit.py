@@ -109,5 +109,6 @@ def approval_judge(**records) -> tuple[bool, str]:
     verdict = evaluate_approval_gate(records.pop("model"), records.pop("version"), records.pop("artifact_hash"),
                                      records.pop("trained_by"), records.pop("target_env"), records.pop("purpose"),
                                      records.pop("approvals"), records.pop("policy"), records.pop("register"),
-                                     records.pop("prior_promotion_approvers"), endpoint=records.pop("endpoint"))
+                                     records.pop("prior_promotion_approvers"), endpoint=records.pop("endpoint"),
+                                     use_case=records.pop("use_case"))
     return verdict.passed, verdict.reason

@@ -1,13 +1,12 @@
-"""The demo's last act: the release manager signs the deployment, the champion goes to the
-`claims-triage` endpoint, and the demo scores claims through `lakegate serve`.
+"""The demo's last act: the release manager signs each deployment, each champion goes to its use
+case's endpoint, and the demo scores a request on each through `lakegate serve`.
 
-The first run creates the endpoint with the champion at 100 %. A later run, with a new champion,
-rolls it out as a canary against the incumbent while the demo replays landed claims as traffic.
+The first run creates each endpoint with its champion at 100 %. A later run, with a new champion,
+rolls it out as a canary against the incumbent while the demo replays landed records as traffic.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -21,50 +20,53 @@ import requests
 
 from lakegate.cli.materialize import console, print_summary, run_graph
 
-RELEASE_MANAGER = ("rel.manager", "release_manager")
-DEPLOY = "group:deployment"
 
-
-def deploy_and_serve(home: Path) -> bool:
-    """True when the deployment's checks passed."""
+def deploy_and_serve(home: Path, use_cases: list) -> bool:
+    """True when every deployment's checks passed."""
     from lakegate.serving.control import LocalEndpoints
-    from ml_assets.deployment.assets import ENDPOINT
+    from ml_assets import keys
+    from ml_assets.features.request_samples import REQUEST_SAMPLES
 
-    sign_deployment_approval(home)
-    existing = any(e.name == ENDPOINT for e in LocalEndpoints(home).list())  # a read: no gate needed
-    server = DemoServer.start(home) if existing else None
-    replay = None
+    existing = {e.name for e in LocalEndpoints(home).list()}  # a read: no gate needed
+    for use_case in use_cases:
+        sign_deployment_approval(home, use_case)
+    server = DemoServer.start(home) if any(keys.endpoint_name(u) in existing for u in use_cases) else None
+    replays = []
     try:
-        if server is not None:
-            replay = server.replay(ENDPOINT)
-            console.print(f"replaying landed claims against {server.url} so the canary can be judged")
-        deployed = run_graph(DEPLOY)
-        if replay is not None:
+        for use_case in use_cases:
+            endpoint, sample = keys.endpoint_name(use_case), REQUEST_SAMPLES.get(use_case.name)
+            if server is not None and endpoint in existing and sample is not None:
+                replays.append(server.replay(endpoint, sample(home / "landing")))
+                console.print(f"replaying landed records against {endpoint} so the canary can be judged")
+        deployed = run_graph(keys.selection(keys.DEPLOYMENT))
+        for replay in replays:
             console.print(f"replayed requests by status: {dict(replay.stop())}")
         print_summary(deployed)
         print_rollout(deployed)
         if server is None and deployed.success:
             server = DemoServer.start(home)
-        if server is not None:
-            server.show_one_answer(ENDPOINT)
+        for use_case in use_cases if server is not None else ():
+            sample = REQUEST_SAMPLES.get(use_case.name)
+            if sample is not None:
+                server.show_one_answer(keys.endpoint_name(use_case), sample(home / "landing", limit=1)[0])
     finally:
         if server is not None:
             server.stop()
-    console.print(f"serve it yourself: .venv/bin/lakegate serve  (then curl as README shows);  "
-                  f"status: .venv/bin/lakegate endpoint status {ENDPOINT}")
+    console.print("serve it yourself: .venv/bin/lakegate serve  (then curl as README shows);  "
+                  f"status: .venv/bin/lakegate endpoint status {keys.endpoint_name(use_cases[0])}")
     return deployed.success
 
 
-def sign_deployment_approval(home: Path) -> None:
-    from lakegate.cli.demo import demo_sign, demo_ticket
+def sign_deployment_approval(home: Path, use_case) -> None:
+    from lakegate.cli.demo_people import sign_required_roles
     from lakegate.registry import Registry
-    from ml_assets.deployment.assets import ENDPOINT
+    from ml_assets import keys
 
-    name = "prod.claims.triage_model"
-    version = Registry.from_env(home=home).model_version(name, "champion").version
-    ticket = demo_ticket(home, name, version, f"Deploy {name} v{version} to the {ENDPOINT} endpoint")
-    principal, role = RELEASE_MANAGER
-    demo_sign(home, principal, role, name, version, ticket, "deployment", endpoint=ENDPOINT)
+    name = use_case.registered_model_name("prod")
+    version = str(Registry.from_env(home=home).model_version(name, "champion").version)
+    endpoint = keys.endpoint_name(use_case)
+    sign_required_roles(home, use_case.name, name, version, "deployment", f"Deploy {name} v{version} to {endpoint}",
+                        endpoint=endpoint)
 
 
 def print_rollout(outcome) -> None:
@@ -132,19 +134,16 @@ class DemoServer:
     def _auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def replay(self, endpoint: str):
-        from lakegate.serving.replay import Replay, landed_claim_requests
+    def replay(self, endpoint: str, bodies: list[bytes]):
+        from lakegate.serving.replay import Replay
 
-        return Replay(self.url, endpoint, self.token, landed_claim_requests(self.home / "landing")).start()
+        return Replay(self.url, endpoint, self.token, bodies).start()
 
-    def show_one_answer(self, endpoint: str) -> None:
-        from lakegate.serving.replay import landed_claim_requests
-
-        body = landed_claim_requests(self.home / "landing", limit=1)[0]
+    def show_one_answer(self, endpoint: str, body: bytes) -> None:
         answer = requests.post(f"{self.url}/serving-endpoints/{endpoint}/invocations", data=body, timeout=30,
                                headers={**self._auth(), "Content-Type": "application/json"})
         sent = json.loads(body)["dataframe_records"][0]
-        console.print(f"scored claim {sent['claim_id']} (member and provider features looked up online): "
+        console.print(f"scored on {endpoint} {json.dumps(sent, default=str)[:160]} (features looked up online): "
                       f"{answer.status_code} {answer.text} from {answer.headers.get('x-lakegate-model-version')}")
 
     def stop(self) -> None:
@@ -155,4 +154,4 @@ class DemoServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        console.print("serving runtime stopped; its inference log is in dev.serving.claims_triage_inference_log")
+        console.print("serving runtime stopped; its inference logs are in dev.serving.<endpoint>_inference_log")

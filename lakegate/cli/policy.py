@@ -28,6 +28,7 @@ def sign(
     """Sign the file's exact bytes; the signature is stored under $LAKEGATE_HOME/governance/signatures."""
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.ledger import Ledger
+    from gates.policy import policy_name
     from lakegate.policy_signatures import sign_policy
     from lakegate.signing import load_private_key, parse_public_key, same_public_key, sha256_hex
     from lakegate.trust import GOVERNANCE_OWNER, TrustError, load_trusted_keys, trust_paths
@@ -42,7 +43,7 @@ def sign(
     if not same_public_key(private_key.public_key(), parse_public_key(trusted[signer].public_key)):
         raise TrustError(f"that key is not {signer}'s: it does not match their trusted public key")
     data = file.read_bytes()
-    stored = sign_policy(data, file.name, private_key, signer, lakegate_home(), Ledger.default())
+    stored = sign_policy(data, policy_name(file), private_key, signer, lakegate_home(), Ledger.default())
     typer.echo(f"signed {file} (sha256 {sha256_hex(data)}) as {signer}; signature: {stored}")
 
 
@@ -54,16 +55,18 @@ def verify(files: Optional[list[Path]] = typer.Argument(None, help="Policy files
     from lakegate.governance.policy import policy_path
     from lakegate.policy_signatures import PolicyTrustError, read_signed_policy
 
-    from gates.policy import POLICIES_DIR
+    from gates.policy import policies_dir, policy_name
+    from ml_assets.usecases import USE_CASES
 
     env, home = current_environment(), lakegate_home()
     governance = Governance.for_home(home, env)
     trusted, ledger = governance.trusted_keys(), governance.verified_ledger()
-    files = files or [policy_path(home), POLICIES_DIR / f"promotion.{env.name}.yaml", POLICIES_DIR / f"deployment.{env.name}.yaml"]
+    files = files or [policy_path(home), *(policies_dir(u) / f"{kind}.{env.name}.yaml" for u in USE_CASES
+                                           for kind in ("promotion", "deployment"))]
     failures = 0
     for file in files:
         try:
-            signed = read_signed_policy(file, home, trusted, ledger)
+            signed = read_signed_policy(file, home, trusted, ledger, name=policy_name(file))
         except PolicyTrustError as exc:
             failures += 1
             typer.secho(f"FAILED {file}: {exc}", fg=typer.colors.RED)

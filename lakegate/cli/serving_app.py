@@ -17,6 +17,7 @@ from lakegate.registry import Registry
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.server import build_app
 from ml_assets.features.serving import enricher_for
+from ml_assets.keys import use_case_of
 
 APP_FACTORY = "lakegate.cli.serving_app:create_app"
 
@@ -28,11 +29,11 @@ def create_app():
 
 
 def deployment_gate(registry: Registry, env: Environment, home: Path) -> DeploymentGate:
-    return DeploymentGate(registry, Governance.for_home(home, env))
+    return DeploymentGate(registry, Governance.for_home(home, env), use_case_of)
 
 
 def local_endpoints(env: Environment | None = None, home: Path | None = None) -> LocalEndpoints:
-    """The local control plane behind the deployment gate, as the CLI and the deployment asset use it."""
+    """The local control plane behind the deployment gate, as the CLI uses it."""
     env, home = env or current_environment(), Path(home or lakegate_home())
     registry = Registry.from_env(home=home)
     return LocalEndpoints(home, registry=registry, guard=deployment_gate(registry, env, home))

@@ -113,6 +113,9 @@ class GovernancePolicy(_Strict):
     environments: dict[str, EnvironmentRequirements]
     # Who may approve a change ticket: a principal holding this role (never the trainer), who signs.
     change_approver_role: str = CHANGE_APPROVER_ROLE
+    # Per use case, requirements that replace the environment's for that use case's models (a
+    # manufacturer's reliability engineer and safety officer instead of model risk and compliance).
+    use_cases: dict[str, dict[str, EnvironmentRequirements]] = {}
     _source: str = PrivateAttr(default="<memory>")
 
     @model_validator(mode="after")
@@ -125,14 +128,16 @@ class GovernancePolicy(_Strict):
                 owner[name] = p.id
         known_envs = set(available_environments())
         held = {r for p in self.principals for r in p.roles}
-        for env, reqs in self.environments.items():
-            if env not in known_envs:
-                raise ValueError(f"environments.{env}: unknown environment (known: {', '.join(sorted(known_envs))})")
-            for purpose in PURPOSES:
-                req = getattr(reqs, purpose)
-                for role in req.required_roles if req else ():
-                    if role not in held:
-                        raise ValueError(f"environments.{env}.{purpose} requires role {role!r}, which no principal holds")
+        sections = [("environments", self.environments)] + [(f"use_cases.{u}", envs) for u, envs in self.use_cases.items()]
+        for where, environments in sections:
+            for env, reqs in environments.items():
+                if env not in known_envs:
+                    raise ValueError(f"{where}.{env}: unknown environment (known: {', '.join(sorted(known_envs))})")
+                for purpose in PURPOSES:
+                    req = getattr(reqs, purpose)
+                    for role in req.required_roles if req else ():
+                        if role not in held:
+                            raise ValueError(f"{where}.{env}.{purpose} requires role {role!r}, which no principal holds")
         return self
 
     @property
@@ -142,9 +147,16 @@ class GovernancePolicy(_Strict):
     def principal(self, principal_id: str) -> Principal | None:
         return next((p for p in self.principals if p.id == principal_id), None)
 
-    def requirement(self, target_env: str, purpose: str) -> Requirement | BreakGlass | None:
+    def requirement(self, target_env: str, purpose: str, use_case: str | None = None) -> Requirement | BreakGlass | None:
+        """What `purpose` into `target_env` requires: the use case's own requirement when the policy
+        sets one, else the environment's."""
+        if purpose not in PURPOSES:
+            return None
+        own = self.use_cases.get(use_case or "", {}).get(target_env)
+        if own is not None and getattr(own, purpose) is not None:
+            return getattr(own, purpose)
         reqs = self.environments.get(target_env)
-        return getattr(reqs, purpose, None) if reqs is not None and purpose in PURPOSES else None
+        return getattr(reqs, purpose, None) if reqs is not None else None
 
     def holders(self, role: str) -> list[str]:
         return [p.id for p in self.principals if role in p.roles]

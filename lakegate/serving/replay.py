@@ -1,5 +1,7 @@
-"""Demo traffic: landed claims sent one per request to a running endpoint, as the claims system
-would, until told to stop. The demo's canary needs requests to judge; nothing else uses this."""
+"""Demo traffic: landed records sent one per request to a running endpoint, as the caller's system
+would, until told to stop. The demo's canary needs requests to judge; nothing else uses this. Which
+landed records make a use case's requests is the use case's own declaration
+(ml_assets/features/request_samples.py)."""
 
 from __future__ import annotations
 
@@ -11,27 +13,26 @@ from pathlib import Path
 import pandas as pd
 import requests
 
-REQUEST_FIELDS = ("claim_id", "member_id", "provider_id", "amount", "procedure_code", "diagnosis_code",
-                  "service_date", "submission_date", "channel")
-
-
-def landed_claim_requests(landing: Path, limit: int = 5000) -> list[bytes]:
-    """Request bodies (dataframe_records, one claim each) from the landed claim files."""
+def landed_requests(landing: Path, source: str, fields: tuple[str, ...], numbers: tuple[str, ...] = (),
+                    limit: int = 5000) -> list[bytes]:
+    """Request bodies (dataframe_records, one landed row each) of `fields` from `landing/<source>/`;
+    `numbers` are sent as JSON numbers (what does not parse as one, as null)."""
     frames = []
-    for path in sorted((landing / "claims").glob("*.csv")):
+    for path in sorted((landing / source).glob("*.csv")):
         try:  # landing also holds the demo's malformed files: skip what does not parse
             frame = pd.read_csv(path, dtype=str, on_bad_lines="skip")
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
             continue
-        if set(REQUEST_FIELDS) <= set(frame.columns):
-            frames.append(frame[list(REQUEST_FIELDS)])
+        if set(fields) <= set(frame.columns):
+            frames.append(frame[list(fields)])
         if sum(len(f) for f in frames) >= limit:
             break
     if not frames:
         return []
-    claims = pd.concat(frames).head(limit)
-    claims["amount"] = pd.to_numeric(claims["amount"], errors="coerce")
-    records = claims.astype(object).where(claims.notna(), None).to_dict("records")
+    rows = pd.concat(frames).head(limit)
+    for column in numbers:
+        rows[column] = pd.to_numeric(rows[column], errors="coerce")
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
     return [json.dumps({"dataframe_records": [r]}).encode() for r in records]
 
 

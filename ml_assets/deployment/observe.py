@@ -1,5 +1,5 @@
-"""What a canary step reads: the endpoint's inference-table rows since the step began, and the
-claim outcomes that have arrived (labels for precision and recall)."""
+"""What a canary step reads: the endpoint's inference-table rows since the step began, and the use
+case's outcomes that have arrived (labels for precision and recall)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow.dataset as ds
 
 from lakegate.lake import Lake
 from lakegate.serving.inference_log import inference_table_name
-from ml_assets.usecases import CLAIMS_TRIAGE
+from ml_assets.spec import LabelSpec
 
 
 def inference_observer(lake: Lake, catalog: str, endpoint: str):
@@ -29,14 +29,14 @@ def inference_observer(lake: Lake, catalog: str, endpoint: str):
     return observe
 
 
-def outcomes_reader(lake: Lake, catalog: str):
-    """The label table as pandas (key, label, available-at), or None before it exists."""
-    label = CLAIMS_TRIAGE.label
+def outcomes_reader(lake: Lake, catalog: str, label: LabelSpec):
+    """The label table as pandas (`record_key`, `label`, `available_at`), or None before it exists."""
     name = f"{catalog}.{label.table}"
 
     def outcomes() -> pd.DataFrame | None:
         if not lake.exists(name):
             return None
-        return lake.read_arrow(name, columns=[label.key, label.column, label.available_at]).to_pandas()
+        frame = lake.read_arrow(name, columns=[label.key, label.column, label.available_at]).to_pandas()
+        return frame.rename(columns={label.key: "record_key", label.column: "label", label.available_at: "available_at"})
 
     return outcomes

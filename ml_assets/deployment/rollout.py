@@ -33,7 +33,7 @@ from lakegate.serving.endpoints import (
     ServedEntity,
     TrafficConfig,
 )
-from ml_assets.deployment.health import CanaryHealth, canary_health, labels_for
+from gates.canary_health import CanaryHealth, canary_health, labels_for
 
 # observe(canary, incumbent, since): inference-log rows of both entities from `since` (clock seconds) on.
 Observe = Callable[[str, str, float], pa.Table | pd.DataFrame | None]

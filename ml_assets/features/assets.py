@@ -14,6 +14,7 @@ from ml_assets.features.online import OnlineStore, materialize_online, online_st
 from ml_assets.features.parity import check_parity
 from ml_assets.features.training_set import build_training_set
 from ml_assets.features.views import FeatureView
+from ml_assets.keys import TRAINING, group, tags, training_set_key
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
@@ -24,10 +25,6 @@ OWNERS = ["team:claims-ml"]
 
 def feature_key(view: FeatureView) -> dg.AssetKey:
     return dg.AssetKey(["features", view.name])
-
-
-def training_set_key(usecase: UseCase) -> dg.AssetKey:
-    return dg.AssetKey(["ml", f"{usecase.name}_training_set"])
 
 
 def build_feature_asset(view: FeatureView) -> dg.AssetsDefinition:
@@ -102,9 +99,10 @@ def build_training_set_asset(usecase: UseCase) -> dg.AssetsDefinition:
         deps=[feature_key(v) for v in views] + [dg.AssetKey(usecase.entity_rows.table.split(".")), dg.AssetKey(usecase.label.table.split("."))],
         description=f"Point-in-time training set for {usecase.name}: {usecase.description} One row per labelled "
         "event, features as known at its time (event and created timestamps both earlier).",
-        group_name="ml",
+        group_name=group(usecase),
         kinds={"delta", "spark"},
         owners=[usecase.owner],
+        tags=tags(usecase, TRAINING),
         automation_condition=dg.AutomationCondition.eager(),
     )
     def _asset(lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:

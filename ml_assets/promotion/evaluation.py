@@ -1,41 +1,21 @@
-"""The held-out evaluation every automated gate judges: one set, scored by candidate and champion.
+"""The evidence the automated gates judge, gathered from the lake and the registry for a use case.
 
-The set is the test part (newest events) of the training-set version the candidate was trained
-on, so candidate and champion are compared on exactly the same rows. Protected attributes come
-with it: the member's age band from the training set, sex and region from silver members.
+The held-out set is the test part (newest events) of the training-set version the candidate was
+trained on, so candidate and champion are compared on exactly the same rows. The slices the bias
+gate judges (the spec's `slices`) come with it: from the training set, or looked up in silver.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
+from gates.candidate import EvaluationSet
 from lakegate.lake import Lake
 from lakegate.registry import Registry, RegistryError, Tags
 from ml_assets.spec import UseCase
 from ml_assets.training.columns import event_times, labels, to_model_input
 from ml_assets.training.run import read_training_set
 from ml_assets.training.split import time_split
-
-PROTECTED = ("age_band", "sex", "region")
-
-
-@dataclass
-class EvaluationSet:
-    model: str
-    version: str
-    training_set: tuple[str, int]
-    y_true: np.ndarray
-    candidate_scores: np.ndarray
-    candidate_flags: np.ndarray
-    threshold: float
-    event_times: pd.Series
-    sensitive: pd.DataFrame
-    champion: str | None = None  # "<name>@champion v<n>", when there is one
-    champion_scores: np.ndarray | None = None
 
 
 def load_sklearn(registry: Registry, name: str, version: str):
@@ -45,14 +25,30 @@ def load_sklearn(registry: Registry, name: str, version: str):
         return mlflow.sklearn.load_model(f"models:/{name}/{version}")
 
 
-def protected_attributes(lake: Lake, catalog: str, tokens: pd.Series, age_bands: pd.Series) -> pd.DataFrame:
-    members = lake.read_arrow(f"{catalog}.silver.members", columns=["member_token", "sex", "region"]).to_pandas()
-    joined = pd.DataFrame({"member_token": tokens.to_numpy()}).merge(members, on="member_token", how="left")
-    return pd.DataFrame({
-        "age_band": age_bands.fillna("unknown").to_numpy(),
-        "sex": joined["sex"].fillna("unknown").to_numpy(),
-        "region": joined["region"].fillna("unknown").to_numpy(),
-    })
+def slice_columns(lake: Lake, catalog: str, use_case: UseCase, rows: pd.DataFrame) -> pd.DataFrame:
+    """One column per slice of the spec, aligned with `rows` (the held-out training-set rows);
+    values the lookup cannot find are "unknown"."""
+    out = pd.DataFrame(index=range(len(rows)))
+    for s in use_case.slices:
+        if s.table is None:
+            values = rows[s.column]
+        else:
+            table = lake.read_arrow(f"{catalog}.{s.table}", columns=[s.key, s.column]).to_pandas()
+            values = pd.DataFrame({s.key: rows[s.key].to_numpy()}).merge(table.drop_duplicates(s.key), on=s.key,
+                                                                          how="left")[s.column]
+        out[s.name] = pd.Series(values.to_numpy()).fillna("unknown").astype(str).to_numpy()
+    return out
+
+
+def quarantine_shares(lake: Lake, catalog: str, tables: list[str]) -> dict[str, float]:
+    """Per silver table ("silver.claims"): the share of its bronze rows that silver quarantined."""
+    shares = {}
+    for table in tables:
+        name = table.split(".", 1)[1]
+        bronze = lake.read_arrow(f"{catalog}.bronze.{name}", columns=["_row_number"]).num_rows
+        quarantined = lake.read_arrow(f"{catalog}.quarantine.{name}", columns=["_row_number"]).num_rows
+        shares[table] = quarantined / bronze if bronze else 0.0
+    return shares
 
 
 def build_evaluation(lake: Lake, registry: Registry, use_case: UseCase, catalog: str, version: str,
@@ -69,6 +65,7 @@ def build_evaluation(lake: Lake, registry: Registry, use_case: UseCase, catalog:
     model = load_sklearn(registry, name, mv.version)
     candidate_scores = model.predict_proba(x)[:, 1]
     threshold = float(tags.get(Tags.THRESHOLD, getattr(model, "threshold", 0.5)))
+    needed = {s.key or s.column for s in use_case.slices}
     evaluation = EvaluationSet(
         model=name,
         version=str(mv.version),
@@ -78,8 +75,7 @@ def build_evaluation(lake: Lake, registry: Registry, use_case: UseCase, catalog:
         candidate_flags=(candidate_scores >= threshold).astype(int),
         threshold=threshold,
         event_times=event_times(test),
-        sensitive=protected_attributes(lake, catalog, pd.Series(test["member_token"].to_pylist()),
-                                       pd.Series(test["member_age_band"].to_pylist())),
+        sensitive=slice_columns(lake, catalog, use_case, test.select(sorted(needed)).to_pandas()),
     )
     if champion_name is not None:
         try:

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 
 from gates.decision import decision_problems
 from gates.verdict import GateVerdict
+from gates.verdict_records import PROMOTION, checked_verdicts, record_verdict, subject
 from lakegate.artifact import model_artifact_hash
 from lakegate.ledger import Ledger
 from lakegate.registry import Registry
-
-GATE_ACTOR = "lakegate/gates"
-CHECK, PROMOTION = "check", "promotion"  # where a verdict was evaluated
-
 
 class PromotionRefused(Exception):
     """A promotion whose gates do not all pass now; the message says which and why."""
@@ -34,32 +31,6 @@ class Promotion:
     alias: str
     previous: str | None  # the version the alias pointed at before
     artifact_sha256: str
-
-
-def subject(model: str, version: str, artifact_hash: str) -> dict:
-    return {"model": model, "version": str(version), "artifact_sha256": artifact_hash}
-
-
-def record_verdict(ledger: Ledger, verdict: GateVerdict, model: str, version: str, artifact_hash: str,
-                   actor: str = GATE_ACTOR, at: str = CHECK):
-    return ledger.append(
-        "gate_evaluation", actor, {**subject(model, version, artifact_hash), "gate": verdict.gate},
-        inputs={"thresholds": verdict.thresholds, "policy_version": verdict.policy_version,
-                "policy_sha256": verdict.policy_sha256, "at": at},
-        outcome={"passed": verdict.passed, "measured": verdict.measured, "evidence": verdict.evidence,
-                 "digest": verdict.digest()},
-        reason=verdict.reason,
-    )
-
-
-def checked_verdicts(ledger: Ledger, model: str, version: str, artifact_hash: str) -> dict[str, dict]:
-    """Per gate, the latest verdict a check recorded on this exact subject."""
-    latest: dict[str, dict] = {}
-    for record in ledger.records(kind="gate_evaluation", subject_filter=subject(model, version, artifact_hash)):
-        if record.inputs.get("at", CHECK) == CHECK:
-            latest[record.subject.get("gate")] = {"passed": record.outcome.get("passed") is True, "reason": record.reason,
-                                                  "digest": record.outcome.get("digest"), "seq": record.seq}
-    return latest
 
 
 def move_alias(registry: Registry, ledger: Ledger, name: str, alias: str, version: str, actor: str, reason: str) -> str | None:

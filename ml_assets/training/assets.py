@@ -1,5 +1,6 @@
-"""The candidate model asset: train claims triage on its training set, log to MLflow, register it in
-the environment's catalog with the alias `challenger`. The logic is in plain functions (run.py)."""
+"""The candidate model asset of a use case, made from its spec: train on its training set, log to
+MLflow, register it in the environment's catalog with the alias `challenger`. The logic is in plain
+functions (run.py)."""
 
 import dagster as dg
 
@@ -7,41 +8,44 @@ from lakegate.lake import LakeResource, lineage_metadata
 from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
+from ml_assets import keys
+from ml_assets.spec import UseCase
 from ml_assets.training.evaluation import METRICS
 from ml_assets.training.run import train_and_register
-from ml_assets.usecases import CLAIMS_TRIAGE
-
-CLAIMS_TRIAGE_MODEL = dg.AssetKey(["ml", "claims_triage_model"])
-CLAIMS_TRIAGE_TRAINING_SET = dg.AssetKey(["ml", "claims_triage_training_set"])
 
 
-@dg.asset(
-    key=CLAIMS_TRIAGE_MODEL,
-    deps=[CLAIMS_TRIAGE_TRAINING_SET],
-    group_name="ml",
-    kinds={"mlflow", "scikit-learn"},
-    owners=[CLAIMS_TRIAGE.owner],
-    tags={"lakegate/use_case": CLAIMS_TRIAGE.name},
-    automation_condition=dg.AutomationCondition.eager(),
-)
-def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry) -> dg.MaterializeResult:
-    """The candidate claims-triage model: which submitted claims need clinical review.
+def build_model_asset(use_case: UseCase) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=keys.model_key(use_case),
+        deps=[keys.training_set_key(use_case)],
+        group_name=keys.group(use_case),
+        kinds={"mlflow", "scikit-learn"},
+        owners=[use_case.owner],
+        tags=keys.tags(use_case, keys.TRAINING),
+        automation_condition=dg.AutomationCondition.eager(),
+        description=f"The candidate {use_case.name} model: {use_case.description} Trained on the newest version of "
+        "its point-in-time training set (train on the oldest events, threshold chosen on the next, tested on the "
+        f"newest), logged to MLflow with its evaluation, model card and provenance, registered as "
+        f"`<catalog>.{use_case.model.registry_schema}.{use_case.model.name}` with the alias `challenger`; who trained "
+        "it is recorded in the audit ledger against its artifact hash. It serves nobody until the gates move `champion`.",
+    )
+    def _model(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform,
+               mlflow: MlflowRegistry) -> dg.MaterializeResult:
+        return _train(context, lake, platform, mlflow, use_case)
 
-    Trained on the newest version of the point-in-time training set (train on the oldest claims,
-    threshold chosen on the next, tested on the newest), logged to MLflow with its evaluation,
-    model card and provenance, and registered as `<catalog>.claims.triage_model` with the alias
-    `challenger`, and who trained it is recorded in the audit ledger against its artifact hash (the
-    record segregation of duties reads). It does not serve anyone until the promotion gates move
-    `champion` to it.
-    """
+    return _model
+
+
+def _train(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry,
+           use_case: UseCase) -> dg.MaterializeResult:
     catalog = lake.catalog
     registry = mlflow.registry(home=platform.home_path)
     outcome = train_and_register(
         lake.lake(),
         registry,
-        CLAIMS_TRIAGE,
+        use_case,
         catalog,
-        experiment=mlflow.experiment_name(CLAIMS_TRIAGE.name),
+        experiment=mlflow.experiment_name(use_case.name),
         dagster_run_id=context.run_id,
         ledger=Ledger.for_home(platform.home_path, platform.env()),
     )
@@ -72,6 +76,3 @@ def claims_triage_model(context: dg.AssetExecutionContext, lake: LakeResource, p
     metadata["validation/roc_auc"] = dg.MetadataValue.float(trained.metrics["validation"]["roc_auc"])
     metadata["validation/pr_auc"] = dg.MetadataValue.float(trained.metrics["validation"]["pr_auc"])
     return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(f"{logged.registered_name}/{logged.version}"))
-
-
-training_assets = [claims_triage_model]

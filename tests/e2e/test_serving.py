@@ -29,7 +29,7 @@ REQUEST_FIELDS = ["claim_id", "member_id", "provider_id", "amount", "procedure_c
 
 def landed_claims(home: Path, n: int) -> list[dict]:
     """Raw claims as the claims system would send them (member_id in clear: the runtime pseudonymizes it)."""
-    from lakegate.serving.replay import landed_claim_requests
+    from ml_assets.features.request_samples import landed_claim_requests
 
     records = [json.loads(body)["dataframe_records"][0] for body in landed_claim_requests(home / "landing", limit=4 * n)]
     complete = [r for r in records if all(r.get(f) is not None for f in REQUEST_FIELDS)]

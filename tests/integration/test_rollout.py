@@ -14,6 +14,9 @@ from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import ServedEntity, single_version_config
 from ml_assets.deployment.rollout import run_canary
 from tests.unit.test_deployment_health import as_log, inference_rows
+from gates.policy import policies_dir
+
+CLAIMS_POLICIES = policies_dir("claims_triage")
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +24,7 @@ ENDPOINT = "claims-triage"
 MODEL = "dev.claims.triage_model"
 INCUMBENT = ServedEntity.default_name(MODEL, "1")  # triage_model-1
 NEW = ServedEntity(name=ServedEntity.default_name(MODEL, "2"), entity_name=MODEL, entity_version="2")
-POLICY = load_deployment_policy("local")  # min_requests 200, max_wait 600 s, poll 5 s
+POLICY = load_deployment_policy("local", CLAIMS_POLICIES)  # min_requests 200, max_wait 600 s, poll 5 s
 
 
 class FakeClock:

@@ -19,7 +19,7 @@ from lakegate.lake import Lake, LakeResource
 from lakegate.lineage import FILES_KEY
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry, Registry, Tags
-from ml_assets.training.assets import claims_triage_model
+from ml_assets.training.assets import build_model_asset
 from ml_assets.training.columns import model_input_columns
 from ml_assets.training.run import train_and_register
 from ml_assets.training.tracking import ARTIFACTS, REQUIRED_METRICS, REQUIRED_TAGS
@@ -116,7 +116,7 @@ def trained(tmp_path_factory):
         lake = Lake(home / "lake")
         build_lineage_chain(lake, synthetic_training_set())
         result = dg.materialize(
-            [claims_triage_model],
+            [build_model_asset(CLAIMS_TRIAGE)],
             resources={"lake": LakeResource(), "platform": Platform(), "mlflow": MlflowRegistry()},
             instance=dg.DagsterInstance.ephemeral(),
         )

@@ -13,10 +13,13 @@ import pytest
 from gates.deployment_policy import DeploymentPolicy, load_deployment_policy
 from gates.policy import PolicyError
 from lakegate.serving.inference_log import INFERENCE_LOG_SCHEMA
-from ml_assets.deployment.health import canary_health, labels_for, population_stability_index
+from gates.canary_health import canary_health, labels_for, population_stability_index
+from gates.policy import policies_dir
+
+CLAIMS_POLICIES = policies_dir("claims_triage")
 
 CANARY, INCUMBENT = "triage_model-2", "triage_model-1"
-STEP = load_deployment_policy("local").canary_steps()[0]  # 10 %: min_requests 200, p99 ≤ 25 ms and ≤ 1.5x
+STEP = load_deployment_policy("local", CLAIMS_POLICIES).canary_steps()[0]  # 10 %: min_requests 200, p99 ≤ 25 ms and ≤ 1.5x
 
 
 def inference_rows(entity: str, n: int, *, seed: int, server_errors: float = 0.0, caller_errors: float = 0.0,
@@ -62,8 +65,8 @@ def as_log(*frames: pd.DataFrame) -> pa.Table:
 def outcomes_of(*frames: pd.DataFrame) -> pd.DataFrame:
     keys = pd.concat(frames, ignore_index=True)
     keys = keys[keys["record_keys"].notna()]
-    return pd.DataFrame({"claim_id": [k[0] for k in keys["record_keys"]], "needs_review": keys["needs_review"].astype(bool),
-                         "decided_at": pd.Timestamp("2026-12-01", tz="UTC")})
+    return pd.DataFrame({"record_key": [k[0] for k in keys["record_keys"]], "label": keys["needs_review"].astype(bool),
+                         "available_at": pd.Timestamp("2026-12-01", tz="UTC")})
 
 
 def judge(canary: pd.DataFrame, incumbent: pd.DataFrame, step=STEP, with_labels: bool = False):
@@ -178,8 +181,8 @@ def test_labels_join_record_keys_flags_and_scores_to_the_latest_outcome():
         "scores": [[0.9, 0.1], [0.8, 0.2], [0.7], None],
         "record_keys": [["C1", "C2"], ["C3"], ["C4"], ["C5"]],
     })
-    outcomes = pd.DataFrame({"claim_id": ["C1", "C1", "C2", "C4", "C5"], "needs_review": [False, True, False, True, True],
-                             "decided_at": pd.to_datetime(["2026-12-01", "2026-12-02", "2026-12-01", "2026-12-01", "2026-12-01"])})
+    outcomes = pd.DataFrame({"record_key": ["C1", "C1", "C2", "C4", "C5"], "label": [False, True, False, True, True],
+                             "available_at": pd.to_datetime(["2026-12-01", "2026-12-02", "2026-12-01", "2026-12-01", "2026-12-01"])})
     labels = labels_for(rows, outcomes)
     # b: keys and scores do not line up; c: predictions are not flags; d: failed; C3: no outcome yet.
     assert labels.to_dict("records") == [
@@ -199,13 +202,13 @@ def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift():
 
 @pytest.mark.parametrize("env", ["local", "dev", "test", "prod"])
 def test_every_environment_has_a_deployment_policy_ending_at_100(env):
-    policy = load_deployment_policy(env)
+    policy = load_deployment_policy(env, CLAIMS_POLICIES)
     assert policy.environment == env
     assert [s.traffic for s in policy.canary_steps()] == [10, 25, 50, 100]
 
 
 def test_a_step_overrides_only_what_it_names():
-    steps = load_deployment_policy("prod").canary_steps()
+    steps = load_deployment_policy("prod", CLAIMS_POLICIES).canary_steps()
     assert steps[0].limits.max_wait_seconds == 14400 and steps[1].limits.max_wait_seconds == 3600
     assert steps[0].limits.min_requests == steps[1].limits.min_requests == 2000
 
@@ -219,7 +222,7 @@ def test_a_step_overrides_only_what_it_names():
     ({"health": {"min_requests": 200}}, "health.max_wait_seconds: Field required"),
 ])
 def test_bad_policies_are_refused_with_a_clear_message(tmp_path, change, message):
-    raw = load_deployment_policy("local").model_dump(mode="json")
+    raw = load_deployment_policy("local", CLAIMS_POLICIES).model_dump(mode="json")
     (tmp_path / "deployment.local.yaml").write_text(json.dumps({**raw, **change}))  # JSON is YAML
     with pytest.raises(PolicyError) as err:
         load_deployment_policy("local", tmp_path)
@@ -228,10 +231,10 @@ def test_bad_policies_are_refused_with_a_clear_message(tmp_path, change, message
 
 def test_unknown_environment_names_the_known_ones():
     with pytest.raises(PolicyError, match="known: dev, local, prod, test"):
-        load_deployment_policy("staging")
+        load_deployment_policy("staging", CLAIMS_POLICIES)
 
 
 def test_policy_model_refuses_a_boolean_step():
-    raw = load_deployment_policy("local").model_dump(mode="json")
+    raw = load_deployment_policy("local", CLAIMS_POLICIES).model_dump(mode="json")
     with pytest.raises(ValueError):
         DeploymentPolicy(**{**raw, "steps": [True, 100]})

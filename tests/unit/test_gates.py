@@ -21,13 +21,16 @@ from gates.skew import skew_gate
 from gates.stability import stability_gate
 from gates.unit_tests import feature_unit_tests_gate
 from ml_assets.features.parity import ParityResult
+from gates.policy import policies_dir
+
+CLAIMS_POLICIES = policies_dir("claims_triage")
 
 ENVIRONMENTS = ("local", "dev", "test", "prod")
 
 
 @pytest.fixture(scope="module")
 def policy() -> PromotionPolicy:
-    return load_policy("test")
+    return load_policy("test", CLAIMS_POLICIES)
 
 
 def with_section(policy: PromotionPolicy, section: str, **changes) -> PromotionPolicy:
@@ -57,7 +60,7 @@ def assert_json(verdict):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_shipped_policy_loads(env):
-    p = load_policy(env)
+    p = load_policy(env, CLAIMS_POLICIES)
     assert p.environment == env and re.fullmatch(VERSION_PATTERN, p.version)
     assert set(GATES) <= set(type(p).model_fields)
     assert {"age_band", "sex", "region"} <= set(p.bias.protected_attributes)
@@ -65,8 +68,8 @@ def test_each_shipped_policy_loads(env):
 
 
 def test_test_and_prod_are_at_least_as_strict_as_local_and_dev():
-    loose = [load_policy("local"), load_policy("dev")]
-    for strict in (load_policy("test"), load_policy("prod")):
+    loose = [load_policy("local", CLAIMS_POLICIES), load_policy("dev", CLAIMS_POLICIES)]
+    for strict in (load_policy("test", CLAIMS_POLICIES), load_policy("prod", CLAIMS_POLICIES)):
         for other in loose:
             assert strict.performance.min_value > other.performance.min_value
             assert strict.performance.max_drop_vs_champion < other.performance.max_drop_vs_champion
@@ -78,7 +81,7 @@ def test_test_and_prod_are_at_least_as_strict_as_local_and_dev():
             assert strict.calibration.max_brier < other.calibration.max_brier
             assert strict.skew.min_keys_compared > other.skew.min_keys_compared
             assert max(strict.quality.max_quarantine_share.values()) < min(other.quality.max_quarantine_share.values())
-    prod, test = load_policy("prod"), load_policy("test")
+    prod, test = load_policy("prod", CLAIMS_POLICIES), load_policy("test", CLAIMS_POLICIES)
     assert prod.bias.max_tpr_difference <= test.bias.max_tpr_difference
     assert prod.stability.max_bootstrap_std <= test.stability.max_bootstrap_std
     assert prod.calibration.max_brier <= test.calibration.max_brier
@@ -89,7 +92,7 @@ def write_policy(directory: Path, env: str, text: str) -> None:
 
 
 def shipped_text(env: str = "test") -> str:
-    return (POLICIES_DIR / f"promotion.{env}.yaml").read_text()
+    return (CLAIMS_POLICIES / f"promotion.{env}.yaml").read_text()
 
 
 def test_load_policy_refuses_unknown_fields(tmp_path):
@@ -132,9 +135,9 @@ def test_load_policy_refuses_bad_values(tmp_path, old, new, message):
 
 def test_load_policy_refuses_unknown_environments_and_mismatched_names(tmp_path):
     with pytest.raises(PolicyError, match=r"no promotion policy for environment 'staging'.*known: dev, local, prod, test"):
-        load_policy("staging")
+        load_policy("staging", CLAIMS_POLICIES)
     with pytest.raises(PolicyError, match="invalid environment name"):
-        load_policy("../test")
+        load_policy("../test", CLAIMS_POLICIES)
     write_policy(tmp_path, "test", shipped_text().replace("environment: test", "environment: prod"))
     with pytest.raises(PolicyError, match="does not match the file name 'test'"):
         load_policy("test", tmp_path)

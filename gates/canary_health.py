@@ -29,8 +29,6 @@ import pyarrow as pa
 from gates.deployment_policy import GATE, CanaryStep, HealthLimits
 from gates.policy import GateInputError
 from gates.verdict import GateVerdict
-from ml_assets.spec import LabelSpec
-from ml_assets.usecases import CLAIMS_TRIAGE
 
 PSI_BINS = 10  # deciles of the incumbent's scores, the usual PSI binning
 PSI_FLOOR = 1e-4  # an empty bin's share, so a bin one side never fills gives a large but finite PSI
@@ -182,9 +180,11 @@ def population_stability_index(expected: np.ndarray, actual: np.ndarray, bins: i
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def labels_for(rows: pa.Table | pd.DataFrame | None, outcomes: pd.DataFrame | None,
-               label: LabelSpec = CLAIMS_TRIAGE.label) -> pd.DataFrame:
+def labels_for(rows: pa.Table | pd.DataFrame | None, outcomes: pd.DataFrame | None) -> pd.DataFrame:
     """One row per served record that has an outcome: its served flag and score next to the label.
+
+    outcomes: the use case's labels as `record_key`, `label` and, when known, `available_at`
+    (the deployment's outcomes reader names them so from the use case's label spec).
 
     A request's `record_keys`, the `predictions` in its response and its `scores` are aligned
     lists; requests that failed, carry no keys, or whose lists do not line up are left out. An
@@ -201,13 +201,10 @@ def labels_for(rows: pa.Table | pd.DataFrame | None, outcomes: pd.DataFrame | No
         if flags is None or not len(keys) == len(flags) == len(scores):
             continue
         served.extend(zip([row.request_id] * len(keys), [row.served_entity] * len(keys), keys, flags, scores))
-    known = outcomes[[label.key, label.column] + ([label.available_at] if label.available_at in outcomes else [])]
-    if label.available_at in known:
-        known = known.sort_values(label.available_at)
-    known = known.dropna(subset=[label.column]).drop_duplicates(label.key, keep="last")
-    joined = pd.DataFrame(served, columns=LABEL_COLUMNS[:-1]).merge(
-        known.rename(columns={label.key: "record_key", label.column: "label"})[["record_key", "label"]],
-        on="record_key", how="inner")
+    known = outcomes.sort_values("available_at") if "available_at" in outcomes else outcomes
+    known = known.dropna(subset=["label"]).drop_duplicates("record_key", keep="last")
+    joined = pd.DataFrame(served, columns=LABEL_COLUMNS[:-1]).merge(known[["record_key", "label"]], on="record_key",
+                                                                     how="inner")
     joined["label"] = joined["label"].astype(int)
     return joined[LABEL_COLUMNS]
 

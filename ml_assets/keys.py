@@ -1,0 +1,76 @@
+"""Every asset key, group, tag and name a use case's pipeline has, derived from its spec in one
+place: the factories, the gate checks, the demo and the tests all ask here."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ml_assets.spec import UseCase
+
+STAGE_TAG = "lakegate/stage"  # training | promotion | deployment: select a stage across use cases
+USE_CASE_TAG = "lakegate/use_case"
+TRAINING, PROMOTION, DEPLOYMENT = "training", "promotion", "deployment"
+
+
+def _key(use_case: UseCase, suffix: str) -> dg.AssetKey:
+    return dg.AssetKey(["ml", f"{use_case.name}_{suffix}"])
+
+
+def training_set_key(use_case: UseCase) -> dg.AssetKey:
+    return _key(use_case, "training_set")
+
+
+def model_key(use_case: UseCase) -> dg.AssetKey:
+    """The dev candidate (alias challenger): the automated gates are its checks."""
+    return _key(use_case, "model")
+
+
+def test_model_key(use_case: UseCase) -> dg.AssetKey:
+    return _key(use_case, "test_model")
+
+
+def release_candidate_key(use_case: UseCase) -> dg.AssetKey:
+    """The test challenger proposed for prod: the signed approvals are its check."""
+    return _key(use_case, "release_candidate")
+
+
+def prod_model_key(use_case: UseCase) -> dg.AssetKey:
+    return _key(use_case, "prod_model")
+
+
+def deployment_request_key(use_case: UseCase) -> dg.AssetKey:
+    """The champion proposed for the endpoint: the signed deployment approval is its check."""
+    return _key(use_case, "deployment_request")
+
+
+def deployment_key(use_case: UseCase) -> dg.AssetKey:
+    return _key(use_case, "deployment")
+
+
+def group(use_case: UseCase) -> str:
+    """One Dagster group per use case, so the UI shows each pipeline as its own graph."""
+    return use_case.name
+
+
+def tags(use_case: UseCase, stage: str) -> dict[str, str]:
+    return {USE_CASE_TAG: use_case.name, STAGE_TAG: stage}
+
+
+def endpoint_name(use_case: UseCase) -> str:
+    return use_case.name.replace("_", "-")
+
+
+def selection(stage: str) -> str:
+    """A Dagster asset selection of one stage of every use case."""
+    return f'tag:{STAGE_TAG}="{stage}"'
+
+
+def use_case_of(model_name: str) -> str | None:
+    """The use case a registered model (`catalog.schema.model`) belongs to, from the specs alone."""
+    from lakegate.environment import CATALOGS
+    from ml_assets.usecases import USE_CASES
+
+    for use_case in USE_CASES.values():
+        if any(use_case.registered_model_name(catalog) == model_name for catalog in CATALOGS):
+            return use_case.name
+    return None
