@@ -1,6 +1,6 @@
 """The use cases Lakegate trains. Add one here to get features, a training set and a model."""
 
-from lakehouse_assets.sources import CHANNELS
+from lakehouse_assets.domains.claims.sources import CHANNELS
 from ml_assets.spec import EntityRows, LabelSpec, ModelSpec, RequestField, Slice, ThresholdPolicy, TimeSplit, UseCase
 
 CLAIMS_TRIAGE = UseCase(

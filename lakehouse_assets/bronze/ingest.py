@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from lakegate.lake import Lake
 from lakegate.lineage import FILES_KEY
 from lakehouse_assets.bronze.parse import UnreadableFile, content_hash, count_landed_rows, parse_file
-from lakehouse_assets.sources import LandingSource
+from lakehouse_assets.landing import LandingSource
 
 INGEST_LOG = "ingest_log"
 LANDING_PATTERNS = ("*.csv", "*.csv.gz")

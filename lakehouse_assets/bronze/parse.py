@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lakehouse_assets.sources import LandingSource
+from lakehouse_assets.landing import LandingSource
 
 RESCUED = "_rescued_data"
 METADATA_COLUMNS = ("_rescued_data", "_source_file", "_file_hash", "_row_number", "_ingested_at")

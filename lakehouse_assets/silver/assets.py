@@ -16,7 +16,8 @@ from lakegate.platform import Platform
 from lakehouse_assets.bronze.assets import OWNERS, bronze_key
 from lakehouse_assets.expectations import ExpectationFailed
 from lakehouse_assets.silver.build import SilverResult, build_silver
-from lakehouse_assets.silver.tables import SILVER_TABLES, SilverTable
+from lakehouse_assets.silver.table import SilverTable
+from lakehouse_assets.silver.tables import SILVER_TABLES
 
 SILVER_ROW_CONSERVATION = "silver_row_conservation"
 QUARANTINE_SHARE = "quarantine_share_within_policy"

@@ -23,7 +23,7 @@ from lakehouse_assets.expectations import (
     evaluate,
     raise_on_fail_actions,
 )
-from lakehouse_assets.silver.tables import SilverTable
+from lakehouse_assets.silver.table import SilverTable
 
 BUILD_KEY = "lakegate.build"  # in both commits' userMetadata: which build wrote them
 

@@ -68,7 +68,7 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from lakehouse_assets.sources import SOURCES
+from lakehouse_assets.domains.claims.sources import SOURCES
 from lakehouse_assets.synthetic import dirty as _dirty
 from lakehouse_assets.synthetic import entities
 from lakehouse_assets.synthetic.report import FileInfo, GenerationReport

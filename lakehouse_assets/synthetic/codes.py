@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lakehouse_assets.sources import CHRONIC_CONDITIONS, SPECIALTIES
+from lakehouse_assets.domains.claims.sources import CHRONIC_CONDITIONS, SPECIALTIES
 
 # (code, chronic condition it documents or None)
 DIAGNOSES: tuple[tuple[str, str | None], ...] = (

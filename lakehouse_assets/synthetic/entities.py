@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakehouse_assets.sources import (
+from lakehouse_assets.domains.claims.sources import (
     CHANNELS, CHRONIC_CONDITIONS, NETWORK_STATUSES, PLAN_TYPES, REGIONS, SEXES, SPECIALTIES,
 )
 from lakehouse_assets.synthetic import codes, names

@@ -6,7 +6,7 @@ apostrophe, so that clean data already exercises what a real roster contains.
 
 from __future__ import annotations
 
-from lakehouse_assets.sources import REGIONS
+from lakehouse_assets.domains.claims.sources import REGIONS
 
 FIRST_NAMES_F: tuple[str, ...] = (
     "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica", "Sarah",

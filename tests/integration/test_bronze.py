@@ -9,7 +9,7 @@ import pytest
 from lakegate.lake import Lake
 from lakehouse_assets.bronze.conservation import check_bronze_conservation
 from lakehouse_assets.bronze.ingest import FILES_COMMIT_KEY, ingest_source
-from lakehouse_assets.sources import CLAIMS
+from lakehouse_assets.domains.claims.sources import CLAIMS
 from tests.integration.landing import claim, land
 
 pytestmark = pytest.mark.integration

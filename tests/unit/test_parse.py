@@ -6,7 +6,7 @@ import json
 import pytest
 
 from lakehouse_assets.bronze.parse import UnreadableFile, count_landed_rows, parse_file
-from lakehouse_assets.sources import PROVIDERS
+from lakehouse_assets.domains.claims.sources import PROVIDERS
 
 HEADER = ",".join(PROVIDERS.columns)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse_assets import synthetic
-from lakehouse_assets.sources import (
+from lakehouse_assets.domains.claims.sources import (
     CHANNELS, CHRONIC_CONDITIONS, NETWORK_STATUSES, PLAN_TYPES, REGIONS, SEXES, SOURCES, SPECIALTIES,
 )
 from lakehouse_assets.synthetic import codes, count_lines, generate
