@@ -219,7 +219,7 @@ def test_a_full_rewrite_or_truncation_of_the_ledger_is_caught_by_its_anchor(chai
 
 
 def test_an_edited_policy_fails_closed(chain):
-    from gates.policy import POLICIES_DIR
+    from gates.policy import policies_dir
 
     policy = chain / "governance" / "policy.yaml"
     saved = policy.read_bytes()
@@ -234,7 +234,7 @@ def test_an_edited_policy_fails_closed(chain):
     finally:
         policy.write_bytes(saved)
         assert cli(chain, "policy", "sign", str(policy), "--as", "gov.owner").returncode == 0  # restored on purpose
-    promotion = POLICIES_DIR / "promotion.local.yaml"
+    promotion = policies_dir("claims_triage") / "promotion.local.yaml"
     backup = chain / "promotion.local.yaml.saved"
     shutil.copy(promotion, backup)
     try:
