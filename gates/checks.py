@@ -33,6 +33,7 @@ class Judged:
 
 
 Judge = Callable[[dg.AssetCheckExecutionContext, LakeResource, Platform, MlflowRegistry], Judged]
+SEVERITY = "lakegate/severity"  # declared on every gate's check spec: what a failure of it means
 
 
 def check_result(verdict: GateVerdict, asset: dg.AssetKey, subject: dict) -> dg.AssetCheckResult:
@@ -61,7 +62,7 @@ def blocking_gate_checks(name: str, asset: dg.AssetKey, gates: dict[str, str], j
 
     @dg.multi_asset_check(
         name=name,
-        specs=[dg.AssetCheckSpec(gate, asset=asset, blocking=True, description=text,
+        specs=[dg.AssetCheckSpec(gate, asset=asset, blocking=True, description=text, metadata={SEVERITY: "ERROR"},
                                  automation_condition=dg.AutomationCondition.eager()) for gate, text in gates.items()],
         description=description,
     )

@@ -18,7 +18,7 @@ import os
 
 import dagster as dg
 
-from gates.checks import Judged, blocking_gate_checks
+from gates.checks import SEVERITY, Judged, blocking_gate_checks
 from gates.deployment_gate import GATE as APPROVALS_CHECK
 from gates.deployment_gate import DeploymentGate, evaluate_deployment
 from gates.deployment_policy import load_deployment_policy
@@ -73,7 +73,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
                                               "artifact_sha256": model_artifact_hash(registry, name, version)})
 
     @dg.asset(key=deployment_key, deps=[request_key], group_name=group, kinds={"serving"}, owners=owners, tags=tags,
-              check_specs=[dg.AssetCheckSpec(CANARY_CHECK, asset=deployment_key, blocking=True,
+              check_specs=[dg.AssetCheckSpec(CANARY_CHECK, asset=deployment_key, blocking=True, metadata={SEVERITY: "ERROR"},
                                              description="canary ramped while healthy against the incumbent; "
                                                          "rolled back otherwise")])
     def deployment(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform,
