@@ -16,7 +16,6 @@ import dagster as dg
 from gates.verdict import GateVerdict
 from gates.verdict_records import record_verdict
 from lakegate.lake import LakeResource
-from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
 
@@ -68,7 +67,7 @@ def blocking_gate_checks(name: str, asset: dg.AssetKey, gates: dict[str, str], j
     )
     def _checks(context: dg.AssetCheckExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry):
         judged = judge(context, lake, platform, mlflow)
-        ledger = Ledger.for_home(platform.home_path, platform.env())
+        ledger = platform.ledger()
         for verdict in judged.verdicts:
             record_verdict(ledger, verdict, judged.model, judged.version, judged.artifact_sha256)
             yield check_result(verdict, asset, judged.subject())

@@ -7,6 +7,8 @@ from pathlib import Path
 import dagster as dg
 
 from lakegate.environment import Environment, lakegate_home, load_environment
+from lakegate.governance.context import Governance
+from lakegate.ledger import Ledger
 from lakegate.pii import resolve_hmac_key
 
 
@@ -32,6 +34,14 @@ class Platform(dg.ConfigurableResource):
 
     def rejected_root(self) -> Path:
         return self.home_path / "rejected"
+
+    def ledger(self) -> Ledger:
+        """The audit ledger of this home, anchored where the environment names."""
+        return Ledger.for_home(self.home_path, self.env())
+
+    def governance(self) -> Governance:
+        """The governance records of this home, read fresh at each decision."""
+        return Governance.for_home(self.home_path, self.env())
 
     def pii_hmac_key(self) -> bytes:
         return resolve_hmac_key(self.env().pii, self.home_path)

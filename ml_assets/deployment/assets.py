@@ -24,7 +24,6 @@ from gates.deployment_gate import DeploymentGate, evaluate_deployment
 from gates.deployment_policy import load_deployment_policy
 from gates.policy import policies_dir
 from lakegate.artifact import model_artifact_hash
-from lakegate.governance.context import Governance
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
@@ -58,7 +57,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
     def judge_approvals(context, lake, platform, mlflow) -> Judged:
         registry = mlflow.registry(home=platform.home_path)
         version = str(registry.model_version(name, "champion").version)
-        verdict = evaluate_deployment(registry, Governance.for_home(platform.home_path, platform.env()), endpoint, name,
+        verdict = evaluate_deployment(registry, platform.governance(), endpoint, name,
                                       version, use_case=use_case.name)
         return Judged(name, version, model_artifact_hash(registry, name, version), [verdict])
 
@@ -82,7 +81,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
         home = platform.home_path
         registry = mlflow.registry(home=home)
         version = str(registry.model_version(name, "champion").version)
-        governance = Governance.for_home(home, platform.env())
+        governance = platform.governance()
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
         policy = load_deployment_policy(platform.environment, policies_dir(use_case.name), governance=governance)
         result = run_canary(

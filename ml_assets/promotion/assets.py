@@ -90,13 +90,13 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
         name = use_case.registered_model_name(lake.catalog)
         version = str(registry.model_version(name, "challenger").version)
         verdicts = automated_verdicts(use_case, context.instance, lake, platform, registry,
-                                      Governance.for_home(platform.home_path, platform.env()), version)
+                                      platform.governance(), version)
         return Judged(name, version, model_artifact_hash(registry, name, version), verdicts)
 
     def judge_approvals(context, lake, platform, mlflow) -> Judged:
         registry = mlflow.registry(home=platform.home_path)
         version = str(registry.model_version(test_name, "challenger").version)
-        verdict = evaluate_version_approvals(registry, Governance.for_home(platform.home_path, platform.env()), test_name,
+        verdict = evaluate_version_approvals(registry, platform.governance(), test_name,
                                              version, target_env="prod", purpose="promotion", use_case=use_case.name)
         return Judged(test_name, version, model_artifact_hash(registry, test_name, version), [verdict])
 
@@ -107,7 +107,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
         """The dev challenger copied into the test catalog (alias challenger), only when every
         automated gate passes on that exact version and artifact, judged again now."""
         registry = mlflow.registry(home=platform.home_path)
-        governance = Governance.for_home(platform.home_path, platform.env())
+        governance = platform.governance()
 
         def evaluate(version: str, artifact: str):
             return automated_verdicts(use_case, context.instance, lake, platform, registry, governance, version)
@@ -138,7 +138,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
         keeps `previous_champion` for instant rollback. The approvals gate is judged again right before
         `champion` moves: an approval withdrawn or a ticket closed since the check ran stops it."""
         registry = mlflow.registry(home=platform.home_path)
-        governance = Governance.for_home(platform.home_path, platform.env())
+        governance = platform.governance()
 
         def evaluate(version: str, artifact: str):
             return [evaluate_version_approvals(registry, governance, test_name, version, target_env="prod",

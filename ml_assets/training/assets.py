@@ -5,7 +5,6 @@ functions (run.py)."""
 import dagster as dg
 
 from lakegate.lake import LakeResource, lineage_metadata
-from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import MlflowRegistry
 from ml_assets import keys
@@ -47,7 +46,7 @@ def _train(context: dg.AssetExecutionContext, lake: LakeResource, platform: Plat
         catalog,
         experiment=mlflow.experiment_name(use_case.name),
         dagster_run_id=context.run_id,
-        ledger=Ledger.for_home(platform.home_path, platform.env()),
+        ledger=platform.ledger(),
     )
     logged, trained, ref = outcome.logged, outcome.trained, outcome.training_set
     context.log.info(f"registered {logged.model_uri} (alias {logged.alias}), run {logged.run_url}")
