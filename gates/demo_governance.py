@@ -45,6 +45,8 @@ DEMO_PRINCIPALS = (
     ("rel.manager", "Rel Manager (release manager)", ("release_manager",)),
     ("cab.chair", "Cab Chair (change advisory board; approves change tickets)", ("change_approver",)),
     ("oc.incident", "Oc Incident (incident commander; break-glass only)", ("incident_commander",)),
+    ("re.reliability", "Re Reliability (reliability engineer, plant operations)", ("reliability_engineer",)),
+    ("sa.safety", "Sa Safety (safety officer, plant operations)", ("safety_officer",)),
 )
 
 DEMO_REQUIREMENTS = {
@@ -56,6 +58,14 @@ DEMO_REQUIREMENTS = {
         "promotion": {"required_roles": ["model_risk", "compliance"], "change_ticket_required": True},
         "deployment": {"required_roles": ["release_manager"], "change_ticket_required": True},
         "break_glass": {"required_roles": ["incident_commander"], "valid_minutes": 240},
+    },
+}
+
+
+# The manufacturer's models answer to plant operations, not to the insurer's model risk and compliance.
+DEMO_USE_CASE_REQUIREMENTS = {
+    "machine_failure": {
+        "prod": {"promotion": {"required_roles": ["reliability_engineer", "safety_officer"], "change_ticket_required": True}},
     },
 }
 
@@ -137,12 +147,13 @@ def _ensure_key(path: Path):
 
 def _policy_text(public_keys: dict) -> str:
     policy = {
-        "version": "demo-2",
+        "version": "demo-3",
         "principals": [
             {"id": pid, "display_name": name, "roles": list(roles), "public_key": public_key_pem(public_keys[pid])}
             for pid, name, roles in DEMO_PRINCIPALS
         ],
         "environments": DEMO_REQUIREMENTS,
+        "use_cases": DEMO_USE_CASE_REQUIREMENTS,
     }
     header = (f"{MARKER} for the demo principals.\n"
               "# Their private keys are in the trust directory beside LAKEGATE_HOME. Not for real approvals.\n")

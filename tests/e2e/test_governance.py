@@ -126,7 +126,7 @@ def test_a_verdict_appended_to_the_ledger_by_hand_promotes_nothing(chain):
     # Someone with write access to the home appends a well-formed, chained "approvals passed" record.
     Ledger.for_home(chain, load_environment("local")).append(
         "gate_evaluation", "lakegate/gates", {"model": TEST, "version": "2", "artifact_sha256": artifact, "gate": "approvals"},
-        inputs={"thresholds": {}, "policy_version": "demo-2", "at": "check"},
+        inputs={"thresholds": {}, "policy_version": "demo-3", "at": "check"},
         outcome={"passed": True, "measured": {}, "digest": "0" * 64}, reason="approved (forged)")
     assert cli(chain, "audit", "verify", "--anchor").returncode == 0  # a valid record: only its authority is fake
     refused(chain, PROD_ASSET, "cannot be promoted: approvals: test.claims.triage_model v2 (promotion to prod) is not "

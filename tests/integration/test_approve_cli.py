@@ -114,7 +114,7 @@ def test_two_roles_approve_through_the_cli_and_the_gate_passes(world):
     verdict = gate(world, 1)
     assert verdict.passed, verdict.reason
     assert verdict.measured["approved_roles"] == {"model_risk": ["mo.risk"], "compliance": ["cy.compliance"]}
-    assert verdict.measured["trained_by"] == "ana.trainer" and verdict.policy_version == "demo-2"
+    assert verdict.measured["trained_by"] == "ana.trainer" and verdict.policy_version == "demo-3"
     assert len(verdict.policy_sha256) == 64
 
 

@@ -473,7 +473,7 @@ def test_demo_governance_is_private_idempotent_and_keeps_keys_outside_the_home(t
     local = load_environment("local")
     first = init_demo_governance(home, local)
     assert first.policy_written and set(first.keys) == {"ana.trainer", "mo.risk", "cy.compliance", "rel.manager",
-                                                        "cab.chair", "oc.incident"}
+                                                        "cab.chair", "oc.incident", "re.reliability", "sa.safety"}
     assert first.trust.keys_dir == tmp_path / "home-trust" / "keys" and home not in first.trust.keys_dir.parents
     assert os.stat(first.trust.keys_dir).st_mode & 0o777 == 0o700
     assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in [*first.keys.values(), first.trust.release_key])
@@ -487,6 +487,9 @@ def test_demo_governance_is_private_idempotent_and_keeps_keys_outside_the_home(t
     assert signed.verifies(policy.principal("mo.risk").verifying_key())
     assert policy.requirement("prod", "promotion").required_roles == ("model_risk", "compliance")
     assert policy.requirement("prod", "break_glass").required_roles == ("incident_commander",)
+    # The manufacturer's use case answers to plant operations; its deployment falls back to prod's.
+    assert policy.requirement("prod", "promotion", "machine_failure").required_roles == ("reliability_engineer", "safety_officer")
+    assert policy.requirement("prod", "deployment", "machine_failure").required_roles == ("release_manager",)
 
 
 def test_demo_governance_never_writes_into_the_repository():
@@ -502,3 +505,13 @@ def test_approval_round_trips_through_its_dict():
     assert Approval.from_dict(VALID[0].to_dict()) == VALID[0]
     with pytest.raises(ApprovalError, match="not a Lakegate approval"):
         Approval.from_dict({"model": MODEL})
+
+
+def test_a_use_case_can_have_its_own_required_roles():
+    raw = policy_dict(use_cases={"machine_failure": {"prod": {"promotion": {"required_roles": ["release_manager"]}}}})
+    policy = parse_policy(raw)
+    machine = approve("rel.manager", "release_manager")
+    assert gate([machine], policy=policy, use_case="machine_failure").passed
+    blocked(gate([machine], policy=policy), "missing_role", "model_risk, compliance")  # others keep prod's roles
+    with pytest.raises(GovernanceError, match="use_cases.machine_failure.prod.promotion requires role 'nobody'"):
+        parse_policy(policy_dict(use_cases={"machine_failure": {"prod": {"promotion": {"required_roles": ["nobody"]}}}}))
