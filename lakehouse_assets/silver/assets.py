@@ -2,7 +2,9 @@
 
 Each expectation's counts are an asset check on the silver table (WARN: the action already
 handled the rows). A fail-action expectation stops the materialization before anything is written.
-Row conservation is a blocking ERROR check: bronze = silver + quarantined + superseded.
+Row conservation is a blocking ERROR check: bronze = silver + quarantined + superseded. The
+table's data contract is its column schema in the UI, and is checked before anything is written:
+a violation fails the materialization and both tables keep their previous versions.
 """
 
 
@@ -14,6 +16,7 @@ from lakegate.engine import SparkEngine
 from lakegate.lake import LakeResource, lineage_metadata
 from lakegate.platform import Platform
 from lakehouse_assets.bronze.assets import OWNERS, bronze_key
+from lakehouse_assets.contracts import ContractViolation, table_schema
 from lakehouse_assets.expectations import ExpectationFailed
 from lakehouse_assets.silver.build import SilverResult, build_silver
 from lakehouse_assets.silver.table import SilverTable
@@ -90,6 +93,7 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
                 kinds={"delta", "spark"},
                 owners=OWNERS,
                 tags={"layer": "silver", "pii": "pseudonymized"},
+                metadata={"dagster/column_schema": table_schema(table.columns, unique=table.key)},
                 automation_condition=dg.AutomationCondition.eager(),
             ),
             dg.AssetSpec(
@@ -113,6 +117,9 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
             result = build_silver(spark.session(), lake.lake(), lake.catalog, table, platform.pii_hmac_key())
         except ExpectationFailed as exc:
             raise dg.Failure(description=str(exc), metadata={"failed_expectations": dg.MetadataValue.json(exc.failures)}) from None
+        except ContractViolation as exc:
+            violations = [{"column": v.column, "rule": v.rule} for v in exc.violations]
+            raise dg.Failure(description=str(exc), metadata={"contract_violations": dg.MetadataValue.json(violations)}) from None
         seconds = round(time.perf_counter() - started, 3)
         if result.healed_torn_pair:
             context.log.warning(f"{table.name}: silver and quarantine were from different builds (a run died "

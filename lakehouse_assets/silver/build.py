@@ -1,7 +1,8 @@
 """Bronze → silver and quarantine for one table, as a plain function of the lake and the engine.
 
 Order: conform, evaluate expectations, stop on a fail action (nothing written), split dropped rows
-to quarantine, then keep the latest record per business key among the rest. Every bronze row ends
+to quarantine, keep the latest record per business key among the rest, and check the result against
+the table's data contract (a violation stops the run before either table is written). Every bronze row ends
 in exactly one of: silver, quarantine, superseded duplicate.
 """
 
@@ -15,6 +16,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lakegate.lake import Lake
+from lakehouse_assets.contracts import check_contract, computed_once
 from lakehouse_assets.expectations import (
     DROP_COLUMN,
     FAILED_COLUMN,
@@ -90,9 +92,11 @@ def build_silver(
     raise_on_fail_actions(f"{catalog}.silver.{table.name}", counts.results)
 
     kept = evaluated.filter(~F.col(DROP_COLUMN))
-    silver = latest_per_key(kept, table).select(*silver_columns(evaluated))
+    # Computed once: the rows checked against the contract are the rows written.
+    silver = computed_once(spark, latest_per_key(kept, table).select(*silver_columns(evaluated)))
     read = {bronze_name: bronze_version}
     silver_name, quarantine_name = f"{catalog}.silver.{table.name}", f"{catalog}.quarantine.{table.name}"
+    check_contract(silver, silver_name, table.columns, unique=table.key)
     # Both commits name one build; a run killed between them leaves a torn pair, which this run
     # replaces whole (each build rewrites both from one bronze version).
     healed = torn_pair(lake, silver_name, quarantine_name)

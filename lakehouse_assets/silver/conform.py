@@ -17,6 +17,7 @@ from lakehouse_assets.landing import LandingSource
 # Ordering of versions of one business key: the latest update wins, then the latest arrival.
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_ingested_at", "_rescued_data")
 AGE_BANDS = ((0, 17, "0-17"), (18, 34, "18-34"), (35, 49, "35-49"), (50, 64, "50-64"), (65, 200, "65+"))
+AGE_BAND_LABELS = (*(label for *_, label in AGE_BANDS), "unknown")  # unknown: no birth date, or one out of range
 
 
 def text(name: str) -> Column:

@@ -1,6 +1,9 @@
-"""A silver table, declared once: its source, how it is conformed, and its expectations.
+"""A silver table, declared once: its source, how it is conformed, its expectations and its
+data contract (the columns it promises, lakehouse_assets.contracts).
 
-Columns named `_check_*` exist only for expectations and never reach silver.
+Columns named `_check_*` exist only for expectations and never reach silver. Expectations judge
+rows (warn, drop or fail); the contract judges what is about to be written after they acted, so it
+holds only what the drop and fail expectations guarantee (a warned code list is not a contract).
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from lakehouse_assets.contracts import ColumnContract
 from lakehouse_assets.expectations import Expectation
 from lakehouse_assets.landing import LandingSource
 
@@ -20,6 +24,8 @@ class SilverTable:
     description: str
     # The business key as silver names it (a pseudonymized key keeps its token name).
     key: tuple[str, ...]
+    # Every silver column, typed, with its nullability, code list and range: checked before each write.
+    columns: tuple[ColumnContract, ...]
     # Silver columns that stand in for the source's personal columns (quarantine keeps these instead).
     minimized: tuple[str, ...] = ()
 

@@ -5,9 +5,15 @@ Columns named `_check_*` exist only for expectations and never reach silver.
 
 from __future__ import annotations
 
+from lakehouse_assets.contracts import ColumnContract as Col
 from lakehouse_assets.domains.claims import conform, sources
 from lakehouse_assets.expectations import Expectation
+from lakehouse_assets.silver.conform import AGE_BAND_LABELS
 from lakehouse_assets.silver.table import NO_RESCUED_DATA, SilverTable, is_one_of
+
+# A claim of a billion is a unit or feed error upstream, not a claim: it stops the line.
+AMOUNT_CIRCUIT_BREAKER = 10_000_000
+UPDATED_AT = Col("updated_at", "timestamp", nullable=False, description="when the source last changed the record")
 
 MEMBERS = SilverTable(
     source=sources.MEMBERS,
@@ -23,6 +29,18 @@ MEMBERS = SilverTable(
     ),
     description="Members, pseudonymized: keyed member token, age band, region, plan, chronic conditions.",
     key=("member_token",),
+    columns=(
+        Col("member_token", "string", nullable=False, description="HMAC-SHA256 token of the member id"),
+        Col("age_band", "string", nullable=False, one_of=AGE_BAND_LABELS),
+        Col("sex", "string"),
+        Col("region", "string", nullable=False, one_of=sources.REGIONS),
+        Col("state", "string"),
+        Col("plan_type", "string"),
+        Col("chronic_conditions", "array<string>", nullable=False),
+        Col("chronic_condition_count", "int", nullable=False, minimum=0),
+        Col("enrollment_date", "date"),
+        UPDATED_AT,
+    ),
     minimized=("member_token", "age_band"),
 )
 
@@ -38,6 +56,14 @@ PROVIDERS = SilverTable(
     ),
     description="Treating providers with specialty, region and network status.",
     key=("provider_id",),
+    columns=(
+        Col("provider_id", "string", nullable=False),
+        Col("provider_name", "string"),
+        Col("specialty", "string"),
+        Col("region", "string"),
+        Col("network_status", "string", nullable=False, one_of=sources.NETWORK_STATUSES),
+        UPDATED_AT,
+    ),
 )
 
 CLAIMS = SilverTable(
@@ -56,11 +82,25 @@ CLAIMS = SilverTable(
         Expectation("procedure_code_known", "procedure_group <> 'unknown'", "drop"),
         Expectation("diagnosis_code_known", "diagnosis_code RLIKE '^[A-TV-Z][0-9][0-9A-Z](\\\\.[0-9A-Z]{1,4})?$'", "warn"),
         Expectation("channel_known", is_one_of("channel", sources.CHANNELS), "warn"),
-        # A claim of a billion is a unit or feed error upstream, not a claim: stop the line.
-        Expectation("amount_below_circuit_breaker", "amount IS NULL OR amount < 10000000", "fail"),
+        Expectation("amount_below_circuit_breaker", f"amount IS NULL OR amount < {AMOUNT_CIRCUIT_BREAKER}", "fail"),
     ),
     description="Claims, typed and deduplicated (latest correction wins), member id pseudonymized.",
     key=("claim_id",),
+    columns=(
+        Col("claim_id", "string", nullable=False),
+        Col("member_token", "string", nullable=False, description="HMAC-SHA256 token of the member id"),
+        Col("provider_id", "string", nullable=False),
+        Col("service_date", "date", nullable=False),
+        Col("submission_date", "date", nullable=False),
+        Col("days_to_submit", "bigint", nullable=False, minimum=0),
+        Col("diagnosis_code", "string"),
+        Col("diagnosis_group", "string", nullable=False),
+        Col("procedure_code", "string"),
+        Col("procedure_group", "string", nullable=False),
+        Col("amount", "double", nullable=False, minimum=0, below=AMOUNT_CIRCUIT_BREAKER),
+        Col("channel", "string"),
+        UPDATED_AT,
+    ),
     minimized=("member_token",),
 )
 
@@ -76,6 +116,12 @@ CLAIM_OUTCOMES = SilverTable(
     ),
     description="Clinical-review outcomes per claim: the label of the triage model.",
     key=("claim_id",),
+    columns=(
+        Col("claim_id", "string", nullable=False),
+        Col("needs_review", "int", nullable=False, one_of=(0, 1)),
+        Col("decided_at", "timestamp", nullable=False),
+        UPDATED_AT,
+    ),
 )
 
 SILVER_TABLES = (MEMBERS, PROVIDERS, CLAIMS, CLAIM_OUTCOMES)
