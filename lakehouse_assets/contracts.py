@@ -71,6 +71,11 @@ class ContractViolation(Exception):
         detail = "; ".join(f"column {v.column}: {v.rule}" for v in violations)
         super().__init__(f"{table}: data contract violated ({detail}); nothing was written")
 
+    def failure(self) -> dg.Failure:
+        """What the asset fails with: the message, and every violation as metadata."""
+        violations = [{"column": v.column, "rule": v.rule} for v in self.violations]
+        return dg.Failure(description=str(self), metadata={"contract_violations": dg.MetadataValue.json(violations)})
+
 
 def pandera_schema(table: str, columns: tuple[ColumnContract, ...], unique: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """The pandera (pyspark) schema of a contract: strict, so no column comes or goes unnoticed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lakehouse_assets.derived.table import DerivedTable
 from lakehouse_assets.landing import LandingSource
 from lakehouse_assets.silver.table import SilverTable
 
@@ -13,6 +14,7 @@ class Domain:
     name: str
     sources: tuple[LandingSource, ...]
     silver_tables: tuple[SilverTable, ...]
+    derived_tables: tuple[DerivedTable, ...] = ()  # gold built in PySpark (dbt models: lakehouse_assets/dbt_project/)
 
 
 def registry(kind: str, items) -> dict:

@@ -118,8 +118,7 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         except ExpectationFailed as exc:
             raise dg.Failure(description=str(exc), metadata={"failed_expectations": dg.MetadataValue.json(exc.failures)}) from None
         except ContractViolation as exc:
-            violations = [{"column": v.column, "rule": v.rule} for v in exc.violations]
-            raise dg.Failure(description=str(exc), metadata={"contract_violations": dg.MetadataValue.json(violations)}) from None
+            raise exc.failure() from None
         seconds = round(time.perf_counter() - started, 3)
         if result.healed_torn_pair:
             context.log.warning(f"{table.name}: silver and quarantine were from different builds (a run died "

@@ -49,7 +49,7 @@ def silver_columns(df: DataFrame) -> list[str]:
 
 
 def latest_per_key(df: DataFrame, table: SilverTable) -> DataFrame:
-    order = [F.col("updated_at").desc_nulls_last(), F.col("_ingested_at").desc(), F.col("_source_file").desc(), F.col("_row_number").desc()]
+    order = [F.col(table.source.updated_at).desc_nulls_last(), F.col("_ingested_at").desc(), F.col("_source_file").desc(), F.col("_row_number").desc()]
     window = Window.partitionBy(*table.key).orderBy(*order)
     return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1)
 

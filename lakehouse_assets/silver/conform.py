@@ -28,6 +28,11 @@ def date(name: str) -> Column:
     return F.expr(f"try_cast(trim({name}) as date)")
 
 
+def number(name: str) -> Column:
+    """A double, or null when the text is not a number."""
+    return F.expr(f"try_cast(trim({name}) as double)")
+
+
 def timestamp(name: str) -> Column:
     return F.expr(f"try_cast(trim({name}) as timestamp)")
 

@@ -60,19 +60,16 @@ claims_empty_00001.csv (0 bytes), claims_header_only_00001.csv (the header line 
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-import pyarrow as pa
 
 from lakehouse_assets.domains.claims.sources import SOURCES
 from lakehouse_assets.synthetic import dirty as _dirty
 from lakehouse_assets.synthetic import entities
+from lakehouse_assets.synthetic.landing_writer import Progress, SourceWriter, begin_run
 from lakehouse_assets.synthetic.report import FileInfo, GenerationReport
-from lakehouse_assets.synthetic.writer import RollingCsvWriter
 
 __all__ = ["generate", "GenerationReport", "FileInfo", "count_lines", "n_providers", "MAX_ROWS_PER_FILE"]
 
@@ -84,9 +81,6 @@ MAX_CLAIMS = 899_999_999  # "C9xxxxxxxx" ids stay unknown
 _MEMBERS, _PROVIDERS, _CLAIMS, _FILES = 1, 2, 3, 4
 _DATA, _DIRTY, _OUTCOME_DIRTY = 0, 1, 2
 
-Progress = Callable[[str, int, int], None]
-
-
 def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng([seed, *key])
 
@@ -95,43 +89,8 @@ def n_providers(members: int) -> int:
     return max(50, members // 40)
 
 
-def _clear(out_dir: Path) -> None:
-    for source in SOURCES:
-        folder = out_dir / source
-        if not folder.is_dir():
-            continue
-        own = re.compile(rf"^{source}_(?:(?:truncated|broken|empty|header_only)_)?\d{{5}}\.csv(?:\.gz)?$")
-        for f in folder.iterdir():
-            if f.is_file() and own.match(f.name):
-                f.unlink()
-
-
-class _Source:
-    """A rolling writer plus the dirty-mode bookkeeping of one source."""
-
-    def __init__(self, out_dir: Path, name: str, dirty: float):
-        self.name, self.dirty = name, dirty
-        self.columns = SOURCES[name].columns
-        self.writer = RollingCsvWriter(out_dir, name, self.columns, MAX_ROWS_PER_FILE, latin1=dirty > 0)
-        self.counts: dict[str, int] = {}
-        self.corrections: list[pa.Array] = []
-
-    def write(self, cols: dict[str, pa.Array], rng: np.random.Generator) -> None:
-        out = _dirty.inject(self.name, cols, self.columns, self.dirty, rng)
-        self.writer.write(out.lines)
-        if out.corrections is not None:
-            self.corrections.append(out.corrections)
-        for k, v in out.counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-
-    def close(self) -> list[FileInfo]:
-        if self.corrections:  # late corrections go to files after every regular one
-            self.writer.roll()
-            first = len(self.writer.files)
-            self.writer.write(pa.concat_arrays(self.corrections))
-            for f in self.writer.files[first:]:
-                f.kind = "corrections"
-        return self.writer.close()
+def _source(out_dir: Path, name: str, dirty: float) -> SourceWriter:
+    return SourceWriter(out_dir, name, SOURCES[name].columns, dirty, MAX_ROWS_PER_FILE)
 
 
 def generate(out_dir: Path, members: int = 2000, claims: int = 20000, seed: int = 7, dirty: float = 0.0,
@@ -145,18 +104,10 @@ def generate(out_dir: Path, members: int = 2000, claims: int = 20000, seed: int 
         raise ValueError(f"members must be between 1 and {MAX_MEMBERS}")
     if not 0 <= claims <= MAX_CLAIMS:
         raise ValueError(f"claims must be between 0 and {MAX_CLAIMS}")
-    if not 0.0 <= dirty <= 1.0:
-        raise ValueError("dirty is a rate between 0 and 1")
-    if seed < 0:
-        raise ValueError("seed must be a non-negative integer")
     started = time.perf_counter()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clear(out_dir)
-    report = GenerationReport(out_dir=str(out_dir), seed=seed, dirty=dirty)
-    say = progress or (lambda stage, done, total: None)
+    out_dir, report, say = begin_run(out_dir, SOURCES, seed, dirty, progress)
 
-    src = _Source(out_dir, "members", dirty)
+    src = _source(out_dir, "members", dirty)
     member_attrs = []
     for chunk, first in enumerate(range(0, members, CHUNK_ROWS)):
         n = min(CHUNK_ROWS, members - first)
@@ -166,7 +117,7 @@ def generate(out_dir: Path, members: int = 2000, claims: int = 20000, seed: int 
         say("members", first + n, members)
     report.files["members"], report.defects["members"] = src.close(), src.counts
 
-    src = _Source(out_dir, "providers", dirty)
+    src = _source(out_dir, "providers", dirty)
     n_prov = n_providers(members)
     cols, provider_attrs = entities.providers(n_prov, _rng(seed, _PROVIDERS, 0, _DATA))
     src.write(cols, _rng(seed, _PROVIDERS, 0, _DIRTY))
@@ -175,8 +126,8 @@ def generate(out_dir: Path, members: int = 2000, claims: int = 20000, seed: int 
     pop = entities.population(member_attrs, provider_attrs)
     del member_attrs
 
-    claim_src = _Source(out_dir, "claims", dirty)
-    outcome_src = _Source(out_dir, "claim_outcomes", dirty)
+    claim_src = _source(out_dir, "claims", dirty)
+    outcome_src = _source(out_dir, "claim_outcomes", dirty)
     outcomes = reviews = 0
     for chunk, first in enumerate(range(0, claims, CHUNK_ROWS)):
         n = min(CHUNK_ROWS, claims - first)

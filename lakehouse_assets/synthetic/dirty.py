@@ -53,6 +53,24 @@ _TS = "%Y-%m-%d %H:%M:%S"
 Getter = Callable[[str], list]
 
 
+@dataclass(frozen=True)
+class DefectRules:
+    """What dirty mode does to one source's rows: its row-defect kinds, the in-place edit of a kind
+    (`edit(kind, get, k, rng)` -> new values by column for k rows), and the changes of a late
+    correction (`correct(get, k, rng)`). duplicate_row, extra_field, missing_fields and
+    late_correction are handled here for every source."""
+
+    kinds: tuple[str, ...]
+    edit: Callable[[str, "Getter", int, np.random.Generator], dict[str, list[str]]]
+    correct: Callable[["Getter", int, np.random.Generator], dict[str, list[str]]] | None = None
+
+
+def insurer_rules(source: str) -> DefectRules:
+    """The claims generator's rules (ROW_DEFECTS and the edits below)."""
+    return DefectRules(ROW_DEFECTS[source], lambda kind, get, k, rng: _edits(source, kind, get, k, rng),
+                       lambda get, k, rng: _corrections(source, get, k, rng))
+
+
 @dataclass
 class Injected:
     lines: pa.Array  # the chunk's CSV lines (no terminators), duplicates included
@@ -68,7 +86,7 @@ def _d(s: str) -> date:
     return date.fromisoformat(s)
 
 
-def _later_ts(values: list[str], rng: np.random.Generator, max_days: int) -> list[str]:
+def later_timestamps(values: list[str], rng: np.random.Generator, max_days: int) -> list[str]:
     return [(datetime.strptime(v, _TS) + timedelta(seconds=int(s))).strftime(_TS)
             for v, s in zip(values, rng.integers(86_400, max_days * 86_400, len(values)))]
 
@@ -135,15 +153,15 @@ def _corrections(source: str, get: Getter, k: int, rng: np.random.Generator) -> 
             cents, old = max(100, round(float(v) * 100 * f)), round(float(v) * 100)
             cents = cents + 100 if cents == old else cents
             new.append(f"{cents // 100}.{cents % 100:02d}")
-        return {"amount": new, "updated_at": _later_ts(get("updated_at"), rng, 60)}
+        return {"amount": new, "updated_at": later_timestamps(get("updated_at"), rng, 60)}
     if source == "members":
         streets = [names.STREETS[i] for i in rng.integers(0, len(names.STREETS), k)]
         return {"address": [f"{n} {s} {names.STREET_SUFFIXES[j]}" for n, s, j in
                             zip(rng.integers(1, 9999, k), streets, rng.integers(0, len(names.STREET_SUFFIXES), k))],
-                "updated_at": _later_ts(get("updated_at"), rng, 120)}
+                "updated_at": later_timestamps(get("updated_at"), rng, 120)}
     if source == "providers":
         return {"network_status": ["out" if v == "in" else "in" for v in get("network_status")],
-                "updated_at": _later_ts(get("updated_at"), rng, 120)}
+                "updated_at": later_timestamps(get("updated_at"), rng, 120)}
     raise ValueError(f"no late correction for {source}")
 
 
@@ -154,11 +172,12 @@ def _mask(n: int, rows: np.ndarray) -> pa.Array:
 
 
 def inject(source: str, cols: dict[str, pa.Array], columns: tuple[str, ...], rate: float,
-           rng: np.random.Generator) -> Injected:
+           rng: np.random.Generator, rules: DefectRules | None = None) -> Injected:
     n = len(cols[columns[0]])
     if rate <= 0 or n == 0:
         return Injected(clean_lines(cols, columns), None, {})
-    kinds = ROW_DEFECTS[source]
+    rules = rules or insurer_rules(source)
+    kinds = rules.kinds
     k = int(rng.binomial(n, min(rate, 1.0)))
     rows = rng.choice(n, size=k, replace=False)
     kind_of = rng.permutation(np.arange(k) % len(kinds))
@@ -174,14 +193,14 @@ def inject(source: str, cols: dict[str, pa.Array], columns: tuple[str, ...], rat
     if "late_correction" in by_kind:
         r = by_kind["late_correction"]
         sub = {c: cols[c].take(pa.array(r)) for c in columns}
-        for col, vals in _corrections(source, getter(r), len(r), rng).items():
+        for col, vals in rules.correct(getter(r), len(r), rng).items():
             sub[col] = pa.array(vals, pa.string())
         corrections = clean_lines(sub, columns)
 
     for kind, r in by_kind.items():
         if kind in ("late_correction", "duplicate_row", "extra_field", "missing_fields"):
             continue
-        for col, vals in _edits(source, kind, getter(r), len(r), rng).items():
+        for col, vals in rules.edit(kind, getter(r), len(r), rng).items():
             cols[col] = pc.replace_with_mask(cols[col], _mask(n, r), pa.array(vals, pa.string()))
 
     lines, quoted = quote_join([cols[c] for c in columns])
