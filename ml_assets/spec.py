@@ -93,7 +93,7 @@ class UseCase:
     entity_rows: EntityRows
     label: LabelSpec
     feature_views: tuple[str, ...]  # names of feature views in ml_assets.features.definitions
-    request_features: str  # name of the request-time feature function (ml_assets.features.request)
+    request_features: str  # name of the request-time feature function (ml_assets.features.request_functions)
     model: ModelSpec
     split: TimeSplit = TimeSplit()
     threshold: ThresholdPolicy = ThresholdPolicy()

@@ -14,8 +14,6 @@ from typing import Callable
 
 from pyspark.sql import DataFrame
 
-ENTITY_COLUMN_TYPES = {"member_token": "string", "provider_id": "string"}
-
 
 @dataclass(frozen=True)
 class Feature:

@@ -18,8 +18,11 @@ def _end_of_day(day_col: str) -> F.Column:
     return F.to_timestamp(F.date_add(F.col(day_col), 1))
 
 
-def rolling_daily_sums(daily: DataFrame, key: str, sums: dict[str, str], window_days: int) -> DataFrame:
-    """`daily` has (key, _day, value columns); returns (key, event_timestamp, sums over window_days)."""
+def rolling_daily_sums(daily: DataFrame, key: str, sums: dict[str, str], window_days: int,
+                       maxes: dict[str, str] | None = None) -> DataFrame:
+    """`daily` has (key, _day, value columns); returns (key, event_timestamp, sums over window_days,
+    and the largest of each `maxes` column over the same days)."""
+    maxes = maxes or {}
     expiries = daily.select(key, F.date_add(F.col(DAY), window_days).alias(DAY))
     change_days = daily.select(key, DAY).unionByName(expiries).distinct()
     filled = change_days.join(daily, [key, DAY], "left").fillna(0, subset=list(sums.values()))
@@ -29,6 +32,7 @@ def rolling_daily_sums(daily: DataFrame, key: str, sums: dict[str, str], window_
         key,
         _end_of_day(DAY).alias("event_timestamp"),
         *[F.sum(F.col(source)).over(window).alias(name) for name, source in sums.items()],
+        *[F.max(F.col(source)).over(window).alias(name) for name, source in maxes.items()],
     )
 
 
@@ -44,3 +48,9 @@ def cumulative_daily_sums(daily: DataFrame, key: str, sums: dict[str, str]) -> D
 
 def rate(numerator: str, denominator: str) -> F.Column:
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator))
+
+
+def std_from_sums(count: str, total: str, squares: str) -> F.Column:
+    """Population standard deviation from a count, a sum and a sum of squares (0 for one value)."""
+    mean = F.col(total) / F.col(count)
+    return F.when(F.col(count) > 0, F.sqrt(F.greatest(F.col(squares) / F.col(count) - mean * mean, F.lit(0.0))))
