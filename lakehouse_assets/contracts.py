@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-import pandera.pyspark as pa
-from pandera.config import ValidationDepth, config_context
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
+
+from lakehouse_assets.pandera_import import ValidationDepth, config_context
+from lakehouse_assets.pandera_import import pandera_pyspark as pa
 
 # Contract type names (Spark SQL's) and the Spark types the data must have.
 SPARK_TYPES: dict[str, T.DataType] = {

@@ -2,6 +2,7 @@
 (`lakegate/definitions.py`) and the CLI (`lakegate/cli/`) join the layers."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,14 @@ def test_importing_every_core_module_loads_no_asset_package():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_loading_the_code_location_leaves_pyarrow_converting_time_zones():
+    # pandera sets PYARROW_IGNORE_TIMEZONE on import; with it set, aware datetimes lose their zone.
+    script = ("import datetime as dt, os, pyarrow as pa\nimport lakegate.definitions\n"
+              "t = dt.datetime(2025, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))\n"
+              "print(os.environ.get('PYARROW_IGNORE_TIMEZONE'), pa.array([t], pa.timestamp('us', tz='UTC'))[0])")
+    env = {k: v for k, v in os.environ.items() if k != "PYARROW_IGNORE_TIMEZONE"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["None", "2025-03-02", "04:30:00+00:00"]
