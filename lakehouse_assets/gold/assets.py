@@ -42,13 +42,12 @@ def gold_dbt_assets(
     spark: SparkEngine,
     lake: LakeResource,
 ) -> Iterator[Any]:
-    """Gold tables for claims triage and reporting, built by `dbt build` (models, then their tests).
+    """Gold tables of the dbt project, built by `dbt build` (models, then their tests); what each
+    model means is its description in the project (models/gold/gold.yml), shown on its asset.
 
-    member_claim_history: per-member claim counts and amounts (90 days and all time);
-    provider_scorecard: per-provider volume and review rate; daily_claims_kpis: per-day volume,
-    amounts, channel mix and review rate. No gold column holds personal data. Each gold table is
-    the Delta table <catalog>.gold.<model>; its materialization records the Delta version written
-    and the silver versions read, which dbt reads pinned (time travel) to exactly those versions.
+    No gold column holds personal data. Each gold table is the Delta table <catalog>.gold.<model>;
+    its materialization records the Delta version written and the silver versions read, which dbt
+    reads pinned (time travel) to exactly those versions.
     """
     the_lake = lake.lake()
     needed = {t for key in context.selected_asset_keys for t in _MODEL_INPUTS[key.path[-1]]}

@@ -100,8 +100,9 @@ def build_silver_asset(table: SilverTable) -> dg.AssetsDefinition:
                 quarantine_key,
                 deps=[bronze_key(table.name)],
                 description=f"{table.name} rows dropped by expectations, as landed but with personal data minimized "
-                "as in silver (HMAC member token, age band; no names, SSN or address), with the names of every "
-                "expectation each failed. The raw row stays in bronze (_source_file, _row_number).",
+                "as in silver (raw personal columns replaced by their silver forms, such as keyed tokens and age "
+                "bands), with the names of every expectation each failed. The raw row stays in bronze "
+                "(_source_file, _row_number).",
                 group_name="silver",
                 kinds={"delta", "spark"},
                 owners=OWNERS,

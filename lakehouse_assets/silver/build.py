@@ -56,8 +56,8 @@ def latest_per_key(df: DataFrame, table: SilverTable) -> DataFrame:
 
 def quarantine_rows(evaluated: DataFrame, table: SilverTable, now: dt.datetime) -> DataFrame:
     """Dropped rows as they arrived, except their personal data, which is minimized as in silver
-    (HMAC token, age band; names, SSN, address gone), with every failed expectation's name. The raw
-    personal data stays in bronze only. `_rescued_data` is not kept: it may hold personal data."""
+    (the source's personal columns dropped, the table's `minimized` columns kept instead), with every
+    failed expectation's name. The raw personal data stays in bronze only. `_rescued_data` is not kept: it may hold personal data."""
     raw = [F.col(f"_raw.{c}").alias(c) for c in table.source.columns if c not in table.source.personal_columns]
     return evaluated.filter(F.col(DROP_COLUMN)).select(
         *raw, *table.minimized, F.col("_rescued_data").isNotNull().alias("had_rescued_data"),
