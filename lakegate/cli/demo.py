@@ -29,11 +29,13 @@ def demo_command(
     claims: int = typer.Option(20_000, help="Claims to generate when landing is empty."),
     members: int = typer.Option(2_000, help="Members to generate when landing is empty."),
     dirty: float = typer.Option(0.02, help="Share of malformed rows in the generated data."),
+    machines: int = typer.Option(120, help="Machines to generate when landing is empty."),
+    days: int = typer.Option(240, help="Days of machine data to generate when landing is empty."),
     seed: int = typer.Option(7, help="Random seed for the generated data."),
 ) -> None:
     """The main job on the embedded default: data → lakehouse → features → models → gates → champions → serving."""
     from gates.demo_governance import init_demo_governance
-    from lakegate.cli.data import generate_landing
+    from lakegate.cli.data import generate_landing, generate_machine_landing
     from ml_assets import keys
     from ml_assets.usecases import USE_CASES
 
@@ -46,8 +48,10 @@ def demo_command(
     if landing.exists() and any(landing.rglob("*.csv*")):
         console.print(f"landing {landing} already has files: ingesting what is new")
     else:
-        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members into {landing}")
+        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members, and {days} days of "
+                      f"{machines} machines, into {landing}")
         generate_landing(landing, members, claims, seed, dirty)
+        generate_machine_landing(landing, machines, days, seed, dirty)
 
     use_cases = list(USE_CASES.values())
     test_models = " or ".join(f"key:{keys.test_model_key(u).to_user_string()}" for u in use_cases)

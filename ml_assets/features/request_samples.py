@@ -17,4 +17,14 @@ def landed_claim_requests(landing: Path, limit: int = 5000) -> list[bytes]:
     return landed_requests(landing, "claims", CLAIM_REQUEST_FIELDS, numbers=("amount",), limit=limit)
 
 
-REQUEST_SAMPLES: dict[str, Callable[..., list[bytes]]] = {"claims_triage": landed_claim_requests}
+READING_REQUEST_FIELDS = ("machine_id", "plant", "temperature_c", "vibration_mm_s", "pressure_bar", "run_hours")
+
+
+def landed_reading_requests(landing: Path, limit: int = 5000) -> list[bytes]:
+    """One sensor reading each, as a plant's system sends its latest reading for a machine."""
+    return landed_requests(landing, "sensor_readings", READING_REQUEST_FIELDS, numbers=READING_REQUEST_FIELDS[2:],
+                           limit=limit)
+
+
+REQUEST_SAMPLES: dict[str, Callable[..., list[bytes]]] = {"claims_triage": landed_claim_requests,
+                                                          "machine_failure": landed_reading_requests}

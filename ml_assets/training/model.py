@@ -16,7 +16,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
-from ml_assets.features import request as request_features
+from ml_assets.features import request_functions
 from ml_assets.spec import ModelSpec, UseCase
 
 # HistGradientBoosting treats a categorical feature's codes as bins: at most max_bins (255) values.
@@ -24,11 +24,11 @@ MAX_CATEGORIES = 250
 
 
 def request_feature_function(use_case: UseCase):
-    """The use case's request-time feature function, by name from ml_assets.features.request."""
+    """The use case's request-time feature function, by the name its spec gives."""
     try:
-        return getattr(request_features, use_case.request_features)
-    except AttributeError:
-        raise ValueError(f"{use_case.name}: no request feature function {use_case.request_features!r} in ml_assets.features.request") from None
+        return request_functions.request_feature_function(use_case.request_features)
+    except ValueError as exc:
+        raise ValueError(f"{use_case.name}: {exc}") from None
 
 
 def categorical_columns(transformed: pd.DataFrame) -> list[str]:

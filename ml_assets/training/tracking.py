@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 from lakegate.registry import Registry, Tags  # first: sets MLflow's telemetry off before mlflow loads
-from ml_assets.features import request as request_module
+from ml_assets.features.request_functions import module_of
+from ml_assets.training.model import request_feature_function
 from ml_assets.spec import UseCase
 from ml_assets.training import plots
 from ml_assets.training.evaluation import METRICS, prefixed
@@ -167,7 +168,7 @@ def _signature(trained: TrainedModel):
 
     kinds = {"double": DataType.double, "string": DataType.string, "datetime": DataType.datetime}
     inputs = Schema([ColSpec(kinds[kind], name) for name, kind in trained.input_kinds.items()])
-    return ModelSignature(inputs=inputs, outputs=Schema([ColSpec(DataType.long, "needs_review")]))
+    return ModelSignature(inputs=inputs, outputs=Schema([ColSpec(DataType.long, trained.use_case.label.column)]))
 
 
 @contextlib.contextmanager
@@ -187,6 +188,7 @@ def _log_model(trained: TrainedModel):
     import mlflow
 
     requirements = [f"{name}=={importlib.metadata.version(name)}" for name in REQUIREMENTS]
+    request_module = module_of(request_feature_function(trained.use_case))
     with _pickled_by_value(request_module):
         return mlflow.sklearn.log_model(
             trained.model,
