@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def demo_command(
         console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members, and {days} days of "
                       f"{machines} machines, into {landing}")
         generate_landing(landing, members, claims, seed, dirty)
-        generate_machine_landing(landing, machines, days, seed, dirty)
+        # Up to today: the machine features' TTLs are days, so readings that ended weeks ago would be
+        # stale for every request the demo serves.
+        generate_machine_landing(landing, machines, days, seed, dirty, end=dt.date.today())
 
     use_cases = list(USE_CASES.values())
     test_models = " or ".join(f"key:{keys.test_model_key(u).to_user_string()}" for u in use_cases)

@@ -1,5 +1,6 @@
 """End to end: `lakegate demo` in a fresh LAKEGATE_HOME, as a newcomer runs it (a real process)."""
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -67,3 +68,28 @@ def test_a_failed_run_exits_non_zero(tmp_path):
     result = run_cli(tmp_path, "materialize", "key:bronze/claims or key:silver/claims")
     assert result.returncode == 1, result.stdout[-2000:]
     assert "amount_below_circuit_breaker" in result.stdout
+
+
+def test_the_manufacturer_reaches_a_served_champion_traceable_to_its_sensor_files(demo):
+    home, result = demo
+    said = " ".join(result.stdout.split())
+    assert "champion: prod.maintenance.failure_model v1" in said and "scored on machine-failure" in said
+    assert "signed: re.reliability approves test.maintenance.failure_model v1" in said  # its own roles
+    lineage = run_cli(home, "model", "lineage", "prod.maintenance.failure_model", "1", "--json")
+    assert lineage.returncode == 0, lineage.stderr
+    files = []
+
+    def walk(node):
+        files.extend(node.get("files", []))
+        for upstream in node.get("inputs", []):
+            walk(upstream)
+
+    walk(json.loads(lineage.stdout)["training_set"])
+    sensor_files = [f for f in files if f["path"].startswith("sensor_readings/")]
+    assert sensor_files and all(len(f["content_hash"]) == 64 for f in sensor_files)
+    # A served prediction's inference-log row names the model version whose lineage that is.
+    from deltalake import DeltaTable
+
+    log = DeltaTable(str(home / "lake" / "dev" / "serving" / "machine_failure_inference_log")).to_pandas()
+    served = log[log["status_code"] == 200]
+    assert set(zip(served["model_name"], served["model_version"])) == {("prod.maintenance.failure_model", "1")}

@@ -111,7 +111,11 @@ def test_the_demo_reached_champion_with_every_signature_and_anchor(chain):
     verify = cli(chain, "audit", "verify", "--anchor")
     assert verify.returncode == 0 and "extends every head published to" in verify.stdout, verify.stdout + verify.stderr
     policies = cli(chain, "policy", "verify")
-    assert policies.returncode == 0 and policies.stdout.count("OK ") == 3 and "signed by gov.owner" in policies.stdout
+    from ml_assets.usecases import USE_CASES
+
+    # the governance policy, and each use case's promotion and deployment policies
+    assert policies.returncode == 0 and policies.stdout.count("OK ") == 1 + 2 * len(USE_CASES)
+    assert "signed by gov.owner" in policies.stdout
     moves = json.loads(cli(chain, "model", "history", PROD, "--json").stdout)
     assert any(m["inputs"]["alias"] == "champion" and m["inputs"]["to_version"] == "1" for m in moves)
     assert not list(chain.rglob("*.pem")), "no private key lives in the home"

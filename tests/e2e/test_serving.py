@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from ml_assets.usecases import USE_CASES
 from tests.e2e.conftest import cli_in_process
 from tests.serving import ADMIN_TOKEN, INVOKE_TOKEN, serving_env, start_server
 
@@ -270,7 +271,8 @@ def test_mlflow_deployment_client_calls_the_endpoint(served):
     env["DATABRICKS_TOKEN"] = ADMIN_TOKEN
     managed = subprocess.run([sys.executable, "-c", manage], env=env, capture_output=True, text=True, timeout=120)
     assert managed.returncode == 0, managed.stderr[-2000:]
-    assert json.loads(managed.stdout.strip().splitlines()[-1]) == ["READY", 2, MODEL]  # and the shadow endpoint
+    # every use case's endpoint, and the shadow endpoint
+    assert json.loads(managed.stdout.strip().splitlines()[-1]) == ["READY", len(USE_CASES) + 1, MODEL]
 
 
 def test_sigterm_flushes_every_answered_request_to_the_inference_table(served):
