@@ -33,6 +33,7 @@ from lakegate.environment import Environment, current_environment, lakegate_home
 from lakegate.ledger_format import FIELDS, GENESIS, canonical, parse_line, record_hash
 from lakegate.ledger_verify import Problem, VerifyResult, check
 from lakegate.secrets import find_secret, secret_values
+from lakegate.trust import trust_paths
 
 __all__ = ["GENESIS", "KINDS", "Ledger", "LedgerError", "Record", "SecretInRecordError", "canonical", "parse_line",
            "record_hash"]
@@ -86,8 +87,6 @@ class Ledger:
     def for_home(cls, home: Path, env: Environment | None = None) -> "Ledger":
         """The ledger of a LAKEGATE_HOME, anchored where the environment names, guarded against every
         secret the home and its trust directory hold."""
-        from lakegate.trust import trust_paths
-
         home = Path(home).resolve()
         trust = trust_paths(env or current_environment(), home)
         key_dirs = (trust.keys_dir, trust.release_key.parent)

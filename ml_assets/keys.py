@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lakegate.environment import CATALOGS
 from ml_assets.spec import UseCase
+from ml_assets.usecases import USE_CASES
 
 STAGE_TAG = "lakegate/stage"  # training | promotion | deployment: select a stage across use cases
 USE_CASE_TAG = "lakegate/use_case"
@@ -67,9 +69,6 @@ def selection(stage: str) -> str:
 
 def use_case_of(model_name: str) -> str | None:
     """The use case a registered model (`catalog.schema.model`) belongs to, from the specs alone."""
-    from lakegate.environment import CATALOGS
-    from ml_assets.usecases import USE_CASES
-
     for use_case in USE_CASES.values():
         if any(use_case.registered_model_name(catalog) == model_name for catalog in CATALOGS):
             return use_case.name
