@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import typer
@@ -57,5 +59,20 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def entry() -> None:
+    """The `lakegate` command: main(), then leave without the interpreter's teardown. delta-rs's runtime
+    can abort the process while it is torn down after a read (SIGABRT, "terminate called without an
+    active exception"; a known upstream bug), turning a command that succeeded into exit -6."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()
