@@ -22,12 +22,11 @@ from lakegate.governance.trainers import record_training, trainer_of
 from lakegate.policy_signatures import sign_policy
 from lakegate.registry import Registry, Tags
 from lakegate.signing import load_private_key
-from tests.cli import invoke_cli
+from tests.cli import invoke_cli, run_in_process
 
 pytestmark = pytest.mark.integration
 
 MODEL = "test.claims.triage_model"
-LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
 CLEARED = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "LAKEGATE_GOVERNANCE_POLICY", "LAKEGATE_CHANGE_REGISTER",
            "LAKEGATE_APPROVER_KEY_FILE", "LAKEGATE_APPROVER_KEY_PASSPHRASE", "LAKEGATE_PRINCIPAL")
 
@@ -83,7 +82,8 @@ def world(tmp_path_factory):
 
 
 def lakegate(env: dict, *args: str, expect: int = 0, **extra_env: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([LAKEGATE, *args], env={**env, **extra_env}, capture_output=True, text=True, timeout=120)
+    """`lakegate ARGS` with the fixture's environment, in this process (as a subprocess would run it)."""
+    done = run_in_process({**env, **extra_env}, *args)
     assert done.returncode == expect, (done.stdout, done.stderr[-3000:])
     return done
 

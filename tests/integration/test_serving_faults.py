@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 TABLE = "dev.serving.claims_triage_inference_log"
 LOAD_SECONDS = 14.0  # long enough for a restarted server to load its model and serve again
+WORKER_LOAD_SECONDS = 7.0  # a killed worker restarts nothing: the other worker serves at once
 KILL_AFTER = 2.5
 
 
@@ -41,11 +42,11 @@ def triage_home(tmp_path_factory):
     return home
 
 
-def start_load(url: str, bodies: Path, out: Path) -> subprocess.Popen:
+def start_load(url: str, bodies: Path, out: Path, seconds: float) -> subprocess.Popen:
     with open(out, "w") as sink:  # a file, not a pipe: nobody reads a pipe while the server restarts
         return subprocess.Popen([sys.executable, str(REPO / "bench" / "load_client.py"), url,
                                  f"/serving-endpoints/{ENDPOINT}/invocations", str(bodies), "--token", INVOKE_TOKEN,
-                                 "--concurrency", "8", "--seconds", str(LOAD_SECONDS), "--trace"],
+                                 "--concurrency", "8", "--seconds", str(seconds), "--trace"],
                                 stdout=sink, stderr=subprocess.STDOUT)
 
 
@@ -73,7 +74,8 @@ def test_a_sigkill_under_load_loses_no_answered_request_and_needs_no_cleanup(tri
     server = start_server(home, workers=2)
     wait_for_workers(home, ENDPOINT, 2)
     trace = home / f"trace-{fault.__name__}.json"
-    load = start_load(server.url, home / "bodies.jsonl", trace)
+    load = start_load(server.url, home / "bodies.jsonl", trace,
+                      WORKER_LOAD_SECONDS if fault is kill_worker else LOAD_SECONDS)
     time.sleep(KILL_AFTER)
     killed_at = time.time()
     old_workers = [w["pid"] for w in wait_for_workers(home, ENDPOINT, 2)]
