@@ -25,7 +25,6 @@ auditor's own trusted keys. What it proves and does not prove: docs/decisions/00
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import tempfile
@@ -43,7 +42,7 @@ from lakegate.ledger import Ledger, parse_line
 from lakegate.policy_signatures import stored_policy
 from lakegate.registry import Registry, RegistryError, Tags
 from lakegate.secrets import find_secret
-from lakegate.signing import load_private_key, same_public_key, parse_public_key, sha256_hex, signed
+from lakegate.signing import load_private_key, parse_public_key, same_public_key, sha256_hex, signed, utc_stamp
 from lakegate.trust import RELEASE, TrustError, load_trusted_keys, trust_paths
 
 FORMAT = "lakegate.evidence/v2"
@@ -110,7 +109,7 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
 
     manifest = {
         "format": FORMAT, "model": model, "version": number, "artifact_sha256": artifact, "chain": chain,
-        "ledger_head": head, "created_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ledger_head": head, "created_at": utc_stamp(),
         "lakegate_git_commit": _git("rev-parse", "HEAD") or "unknown", "requirements_lock": lock,
         "files": {name: {"sha256": sha256_hex(data), "size": len(data)} for name, data in sorted(files.items())},
     }

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lakegate.atomic_file import write_bytes_atomically
 from lakegate.ledger import Ledger
-from lakegate.signing import sha256_hex, signed
+from lakegate.signing import sha256_hex, signed, utc_stamp
 from lakegate.trust import GOVERNANCE_OWNER, TrustedKeys
 
 KIND = "lakegate.policy-signature/v1"
@@ -62,7 +62,7 @@ def sign_policy(data: bytes, name: str, private_key: Ed25519PrivateKey, signer: 
     """Sign these policy bytes as `signer` and make them the current version of `name` in the ledger;
     the signature file is written once and never replaced."""
     digest = sha256_hex(data)
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_stamp(now)
     doc = signed(private_key, {"kind": KIND, "file": name, "sha256": digest, "signer": signer, "signed_at": stamp})
     path = signatures_dir(home) / f"{digest}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import json
 import os
@@ -34,6 +35,11 @@ class SigningKeyError(ValueError):
 def canonical_json(obj: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8, no NaN or infinity: the bytes that are hashed and signed."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def utc_stamp(time: dt.datetime | None = None) -> str:
+    """The time a signed document carries: UTC to the second, e.g. 2026-12-01T21:00:00Z (now by default)."""
+    return (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from lakegate.governance.policy import PURPOSES
 from lakegate.ledger import Ledger
 from lakegate.registry import ModelName, RegistryError
-from lakegate.signing import sign_fields, verify_fields
+from lakegate.signing import sign_fields, utc_stamp, verify_fields
 
 PAYLOAD_KIND = "lakegate.approval/v2"
 _FIELDS = ("model", "version", "artifact_hash", "role", "ticket", "principal", "purpose", "time", "trained_by",
@@ -181,4 +181,4 @@ def _utc(time: dt.datetime | str) -> str:
             raise ApprovalError(f"time {time!r} is not ISO-8601") from None
     if time.tzinfo is None:
         raise ApprovalError("an approval's time must carry a time zone")
-    return time.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(time)

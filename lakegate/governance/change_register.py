@@ -37,7 +37,7 @@ from lakegate.environment import lakegate_home
 from lakegate.governance.policy import GovernancePolicy
 from lakegate.ledger import Ledger
 from lakegate.registry import ModelName, RegistryError
-from lakegate.signing import sign_fields, verify_fields
+from lakegate.signing import sign_fields, utc_stamp, verify_fields
 from lakegate.yaml_load import safe_load
 
 REGISTER_ENV = "LAKEGATE_CHANGE_REGISTER"
@@ -191,7 +191,7 @@ def add_ticket(model: str, version: str | int, summary: str, ticket_id: str | No
             ticket_id = f"CHG-{max(numbers, default=0) + 1:04d}"
         elif register.get(ticket_id) is not None:
             raise ChangeRegisterError(f"change ticket {ticket_id} already exists in {path}")
-        ticket = _ticket(id=ticket_id, model=model, version=version, summary=summary, created_at=_stamp(now))
+        ticket = _ticket(id=ticket_id, model=model, version=version, summary=summary, created_at=utc_stamp(now))
         _write(path, ChangeRegister(tickets=(*register.tickets, ticket)))
     return ticket
 
@@ -207,7 +207,7 @@ def approve_ticket(ticket_id: str, approved_by: str, private_key, path: Path | s
     def approve(ticket: Ticket) -> Ticket:
         if ticket.status != "draft":
             raise ChangeRegisterError(f"change ticket {ticket_id} is {ticket.status}; only a draft can be approved")
-        stamp = _stamp(now)
+        stamp = utc_stamp(now)
         signature = sign_fields(private_key, ticket.approval_fields(approved_by, stamp))
         if ledger is not None:  # before the register changes: no approval without its record
             ledger.append("change_approval", approved_by, {"ticket": ticket_id, "model": ticket.model, "version": ticket.version},
@@ -242,10 +242,6 @@ def _ticket(**fields) -> Ticket:
         return Ticket(**fields)
     except ValidationError as exc:
         raise ChangeRegisterError("; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())) from None
-
-
-def _stamp(now: dt.datetime | None) -> str:
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _locked(path: Path):
