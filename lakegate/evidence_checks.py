@@ -13,6 +13,7 @@ import yaml
 from lakegate.governance.approvals import Approval, ApprovalError
 from lakegate.governance.change_register import ChangeRegister
 from lakegate.governance.policy import GovernanceError, parse_policy_bytes
+from lakegate.governance.trainers import recorded_trainers
 from lakegate.ledger_anchor import anchor_problems
 from lakegate.ledger_format import parse_line
 from lakegate.ledger_verify import check as check_chain
@@ -82,7 +83,7 @@ def chain_links(manifest: dict, records: list[dict], problem) -> dict[tuple[str,
 
 
 def trainer_of(records: list[dict], artifact: str | None, problem) -> str | None:
-    trainers = {r["actor"] for r in records if r["kind"] == "training" and r["subject"].get("artifact_sha256") == artifact}
+    trainers = recorded_trainers(records, artifact)
     if not trainers:
         problem(f"the ledger records no training of artifact {str(artifact)[:12]}…, so who trained it is unknown")
     elif len(trainers) > 1:

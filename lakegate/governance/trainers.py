@@ -9,6 +9,8 @@ later claim that someone else trained the model contradicts both.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lakegate.ledger import Ledger, LedgerError, Record
 
 
@@ -27,9 +29,14 @@ def record_training(ledger: Ledger, model: str, version: str | int, artifact_has
     )
 
 
+def recorded_trainers(records: Iterable[dict], artifact_hash: str) -> set[str]:
+    """Every principal the records (ledger records as dicts) name as having trained this artifact."""
+    return {r["actor"] for r in records if r["kind"] == "training" and r["subject"].get("artifact_sha256") == artifact_hash}
+
+
 def trainer_of(ledger: Ledger, artifact_hash: str) -> str:
     """The principal the ledger recorded training this artifact; TrainerUnknown when none or several."""
-    trainers = {r.actor for r in ledger.records(kind="training") if r.subject.get("artifact_sha256") == artifact_hash}
+    trainers = recorded_trainers((r.to_dict() for r in ledger.records(kind="training")), artifact_hash)
     if not trainers:
         raise TrainerUnknown(f"the audit ledger records no training of artifact {artifact_hash[:12]}…, so who trained "
                              "it is unknown and segregation of duties cannot be checked")
