@@ -10,22 +10,14 @@ import pytest
 
 def invoke_cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
     """(exit code, stdout, stderr with whitespace collapsed); the caller sets the environment."""
-    from lakegate.cli.main import main
-
-    monkeypatch.setattr(sys, "argv", ["lakegate", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, " ".join(out.err.split())
+    done = run_in_process({}, *args)
+    return done.returncode, done.stdout, " ".join(done.stderr.split())
 
 
 def run_in_process(env: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
     """`lakegate ARGS` in this process with `env` set (None unsets), as a CompletedProcess: what a
     subprocess would give, without paying Python's and Dagster's start-up for every command."""
-    from lakegate.cli.main import main
+    from lakegate.cli.main import run_main
     from lakegate.environment import current_environment
 
     out, err = io.StringIO(), io.StringIO()
@@ -37,11 +29,8 @@ def run_in_process(env: dict[str, str | None], *args: str) -> subprocess.Complet
                 mp.setenv(name, value)
         mp.setattr(sys, "argv", ["lakegate", *args])
         current_environment.cache_clear()
-        code = 0
         try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            code = run_main()
         finally:
             current_environment.cache_clear()
     return subprocess.CompletedProcess(["lakegate", *args], code, out.getvalue(), err.getvalue())

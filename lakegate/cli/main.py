@@ -59,15 +59,20 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def run_main() -> int:
+    """main(), returning the exit code it ends with instead of raising it."""
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 def entry() -> None:
     """The `lakegate` command: main(), then leave without the interpreter's teardown. delta-rs's runtime
     can abort the process while it is torn down after a read (SIGABRT, "terminate called without an
     active exception"; a known upstream bug), turning a command that succeeded into exit -6."""
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    code = run_main()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     logging.shutdown()
