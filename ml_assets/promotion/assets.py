@@ -113,7 +113,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
             return automated_verdicts(use_case, context.instance, lake, platform, registry, governance, version)
 
         try:
-            promotion = promote(registry, governance.ledger, use_case.registered_model_name(lake.catalog), "challenger",
+            promotion = promote(registry, governance, use_case.registered_model_name(lake.catalog), "challenger",
                                 test_name, "challenger", list(AUTOMATED_GATES), evaluate, _actor(), "automated gates passed")
         except PromotionRefused as exc:
             raise dg.Failure(description=str(exc)) from None
@@ -145,7 +145,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
                                                purpose="promotion", use_case=use_case.name)]
 
         try:
-            promotion = promote(registry, governance.ledger, test_name, "challenger", prod_name, "champion", [APPROVALS],
+            promotion = promote(registry, governance, test_name, "challenger", prod_name, "champion", [APPROVALS],
                                 evaluate, _actor(), "signed approvals and change ticket verified")
         except PromotionRefused as exc:
             raise dg.Failure(description=str(exc)) from None

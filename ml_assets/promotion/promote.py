@@ -16,7 +16,8 @@ from gates.decision import decision_problems
 from gates.verdict import GateVerdict
 from gates.verdict_records import PROMOTION, checked_verdicts, record_verdict, subject
 from lakegate.artifact import model_artifact_hash
-from lakegate.ledger import Ledger
+from lakegate.governance.context import Governance
+from lakegate.ledger import Ledger, LedgerError
 from lakegate.registry import Registry
 
 class PromotionRefused(Exception):
@@ -40,8 +41,8 @@ def move_alias(registry: Registry, ledger: Ledger, name: str, alias: str, versio
     return previous
 
 
-def promote(registry: Registry, ledger: Ledger, source_name: str, source_version: str, target_name: str, alias: str,
-            required_gates: list[str], evaluate: Callable[[str, str], list[GateVerdict]], actor: str,
+def promote(registry: Registry, governance: Governance, source_name: str, source_version: str, target_name: str,
+            alias: str, required_gates: list[str], evaluate: Callable[[str, str], list[GateVerdict]], actor: str,
             reason: str) -> Promotion:
     """Copy a gated version into the next catalog and point `alias` at the copy.
 
@@ -49,10 +50,10 @@ def promote(registry: Registry, ledger: Ledger, source_name: str, source_version
     keeps the version it replaces as `previous_champion` for rollback."""
     number = str(registry.model_version(source_name, source_version).version)
     artifact = model_artifact_hash(registry, source_name, number)
-    check = ledger.verify(anchor=ledger.anchor)
-    if not check.ok:  # the records this promotion would extend, and the trainer it rests on, prove nothing
-        problems = "; ".join(str(p) for p in check.problems[:3])
-        raise PromotionRefused(f"{source_name} v{number} cannot be promoted: the audit ledger fails verification ({problems})")
+    try:  # the records this promotion would extend, and the trainer it rests on, must verify
+        ledger = governance.verified_ledger()  # verified once per ledger state: the gates' reads reuse it
+    except LedgerError as exc:
+        raise PromotionRefused(f"{source_name} v{number} cannot be promoted: {exc}") from None
     fresh = evaluate(number, artifact)
     for verdict in fresh:
         record_verdict(ledger, verdict, source_name, number, artifact, at=PROMOTION)
