@@ -17,7 +17,7 @@ from gates.verdict import GateVerdict
 from gates.verdict_records import record_verdict
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry
+from lakegate.registry_resource import MlflowRegistry
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ from lakegate.environment import current_environment, lakegate_home
 from lakegate.evidence_verify import MANIFEST, MANIFEST_SIGNATURE, SIGNATURE_KIND, BundleError
 from lakegate.governance.approvals import Approval, approvals_dir
 from lakegate.governance.change_register import load_register, register_path
+from lakegate.lake import Lake
 from lakegate.ledger import Ledger, parse_line
+from lakegate.lineage import trace
 from lakegate.policy_signatures import stored_policy
 from lakegate.registry import Registry, RegistryError, Tags
 from lakegate.secrets import find_secret
@@ -170,9 +172,6 @@ def _run_artifact(registry: Registry, run_id: str, path: str) -> bytes:
 
 
 def _lineage(home: Path, run_tags: dict) -> dict:
-    from lakegate.lake import Lake
-    from lakegate.lineage import trace
-
     table, version = run_tags.get(Tags.TRAINING_SET_TABLE), run_tags.get(Tags.TRAINING_SET_VERSION)
     if not table or version is None:
         raise RegistryError(f"the MLflow run names no training set (tag {Tags.TRAINING_SET_TABLE})")

@@ -19,6 +19,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from lakegate.environment import lakegate_home
 from lakegate.names import split_three_level
+from lakegate.platform import Platform
 
 INPUTS_KEY = "lakegate.inputs"
 
@@ -146,13 +147,18 @@ def lineage_metadata(written: dict[str, int | None], read: dict[str, int | None]
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Where the environment's tables live; empty root means $LAKEGATE_HOME/lake."""
+    """Where the environment's tables live: the platform's catalog, under `<home>/lake` unless `root`
+    names another folder. Home and catalog come from the nested platform resource, resolved once."""
 
-    catalog: str = "dev"
+    platform: Platform
     root: str = ""
 
+    @property
+    def catalog(self) -> str:
+        return self.platform.catalog
+
     def lake(self) -> Lake:
-        return Lake(self.root or None)
+        return Lake(self.root or self.platform.home_path / "lake")
 
     def name(self, schema: str, table: str) -> str:
         return str(TableName(self.catalog, schema, table))

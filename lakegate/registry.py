@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-import dagster as dg
 
 from lakegate.environment import lakegate_home
 from lakegate.names import split_three_level
@@ -257,28 +256,6 @@ class Registry:
 
     def aliases(self, name: str) -> dict[str, str]:
         return dict(self.client.get_registered_model(name).aliases)
-
-
-class MlflowRegistry(dg.ConfigurableResource):
-    """Where MLflow runs and registered models live.
-
-    Empty fields mean: MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI when set, else the embedded SQLite
-    store and artifact folder under $LAKEGATE_HOME/mlflow. A set MLFLOW_TRACKING_URI wins over
-    `tracking_uri`. Credentials (e.g. DATABRICKS_TOKEN) come from the environment, never from here.
-    """
-
-    tracking_uri: str = ""
-    registry_uri: str = ""
-    artifact_root: str = ""
-    ui_url: str = DEFAULT_UI_URL
-    experiment_root: str = "/Shared/lakegate"
-
-    def registry(self, home: Path | None = None) -> Registry:
-        """home: LAKEGATE_HOME for the embedded store (default: the LAKEGATE_HOME variable)."""
-        return Registry.from_env(self.tracking_uri, self.registry_uri, self.artifact_root, self.ui_url, home)
-
-    def experiment_name(self, use_case: str) -> str:
-        return f"{self.experiment_root.rstrip('/')}/{use_case}"
 
 
 def describe(version: "ModelVersion") -> dict[str, Any]:

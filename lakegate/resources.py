@@ -6,14 +6,16 @@ from lakegate.engine import SparkEngine
 from lakegate.environment import Environment
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry
+from lakegate.registry_resource import MlflowRegistry
 
 
 def resources_for(env: Environment) -> dict:
+    # One platform: the lake and the registry take home and catalog from it, never on their own.
+    platform = Platform(environment=env.name)
     return {
-        "platform": Platform(environment=env.name),
-        "lake": LakeResource(catalog=env.catalog),
+        "platform": platform,
+        "lake": LakeResource(platform=platform),
         "spark": SparkEngine(kind=env.engine.kind, url_env=env.engine.url_env),
-        # Empty fields: the embedded SQLite store under LAKEGATE_HOME; MLFLOW_TRACKING_URI wins if set.
-        "mlflow": MlflowRegistry(),
+        # Empty fields: the embedded SQLite store under the platform's home; MLFLOW_TRACKING_URI wins if set.
+        "mlflow": MlflowRegistry(platform=platform),
     }

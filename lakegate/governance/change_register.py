@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakegate.atomic_file import write_text_atomically
@@ -245,8 +246,6 @@ def _ticket(**fields) -> Ticket:
 
 
 def _locked(path: Path):
-    from filelock import FileLock
-
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path) + ".lock", timeout=30)
 

@@ -30,6 +30,7 @@ from lakegate.alerts import raise_alert
 from lakegate.atomic_file import write_text_atomically
 from lakegate.ledger import Ledger
 from lakegate.names import split_three_level
+from lakegate.registry import RegistryError
 from lakegate.serving.endpoints import (
     Endpoint,
     EndpointConfig,
@@ -112,8 +113,6 @@ class LocalEndpoints:
     def _check_versions(self, config: EndpointConfig) -> None:
         if self.registry is None:
             return
-        from lakegate.registry import RegistryError
-
         for entity in config.served_entities:
             try:
                 self.registry.model_version(entity.entity_name, entity.entity_version)

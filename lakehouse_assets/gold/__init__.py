@@ -5,7 +5,7 @@ Wiring (resource keys): `dbt` = make_dbt_resource(), `spark` = lakegate.engine.S
 
     dg.Definitions(
         assets=[gold_dbt_assets],
-        resources={"dbt": make_dbt_resource(), "spark": SparkEngine(...), "lake": LakeResource(...)},
+        resources={"dbt": make_dbt_resource(), "spark": SparkEngine(...), "lake": LakeResource(platform=...)},
     )
 """
 

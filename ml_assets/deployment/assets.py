@@ -26,7 +26,7 @@ from gates.policy import policies_dir
 from lakegate.artifact import model_artifact_hash
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry
+from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import ServedEntity
 from ml_assets import keys
@@ -55,7 +55,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
     endpoint, name = keys.endpoint_name(use_case), use_case.registered_model_name("prod")
 
     def judge_approvals(context, lake, platform, mlflow) -> Judged:
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         version = str(registry.model_version(name, "champion").version)
         verdict = evaluate_deployment(registry, platform.governance(), endpoint, name,
                                       version, use_case=use_case.name)
@@ -66,7 +66,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
     def deployment_request(platform: Platform, mlflow: MlflowRegistry) -> dg.MaterializeResult:
         """The prod champion proposed for its serving endpoint; its blocking `deployment_approvals`
         check decides whether the rollout may start."""
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         version = str(registry.model_version(name, "champion").version)
         return dg.MaterializeResult(metadata={"endpoint": endpoint, "model": name, "version": dg.MetadataValue.int(int(version)),
                                               "artifact_sha256": model_artifact_hash(registry, name, version)})
@@ -79,7 +79,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
                    mlflow: MlflowRegistry) -> dg.MaterializeResult:
         """The prod champion on the use case's serving endpoint, rolled out as a canary."""
         home = platform.home_path
-        registry = mlflow.registry(home=home)
+        registry = mlflow.registry()
         version = str(registry.model_version(name, "champion").version)
         governance = platform.governance()
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)

@@ -20,7 +20,8 @@ from ml_assets.usecases import USE_CASES
 
 ONLINE_STORE_KEY = dg.AssetKey(["features", "online_store"])
 ONLINE_OFFLINE_PARITY = "online_offline_parity"
-OWNERS = ["team:claims-ml"]
+# Shared by every use case: each of their owning teams owns it.
+OWNERS = sorted({use_case.owner for use_case in USE_CASES.values()})
 
 
 def feature_key(view: FeatureView) -> dg.AssetKey:

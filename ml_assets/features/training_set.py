@@ -13,9 +13,6 @@ from ml_assets.features.pit import ROW_ID, as_of_values
 from ml_assets.features.views import FeatureView
 from ml_assets.spec import UseCase
 
-KEY_COLUMNS = ("claim_id", "member_token", "provider_id", EVENT, "label")
-
-
 @dataclass(frozen=True)
 class TrainingSetResult:
     table: str

@@ -21,7 +21,8 @@ from lakegate.artifact import model_artifact_hash
 from lakegate.governance.context import Governance
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry, Registry
+from lakegate.registry import Registry
+from lakegate.registry_resource import MlflowRegistry
 from ml_assets import keys
 from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.features.online import OnlineStore, online_store_path
@@ -86,7 +87,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
     dev_name, test_name, prod_name = (use_case.registered_model_name(c) for c in ("dev", "test", "prod"))
 
     def judge_candidate(context, lake, platform, mlflow) -> Judged:
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         name = use_case.registered_model_name(lake.catalog)
         version = str(registry.model_version(name, "challenger").version)
         verdicts = automated_verdicts(use_case, context.instance, lake, platform, registry,
@@ -94,7 +95,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
         return Judged(name, version, model_artifact_hash(registry, name, version), verdicts)
 
     def judge_approvals(context, lake, platform, mlflow) -> Judged:
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         version = str(registry.model_version(test_name, "challenger").version)
         verdict = evaluate_version_approvals(registry, platform.governance(), test_name,
                                              version, target_env="prod", purpose="promotion", use_case=use_case.name)
@@ -106,7 +107,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
                    mlflow: MlflowRegistry) -> dg.MaterializeResult:
         """The dev challenger copied into the test catalog (alias challenger), only when every
         automated gate passes on that exact version and artifact, judged again now."""
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         governance = platform.governance()
 
         def evaluate(version: str, artifact: str):
@@ -124,7 +125,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
     def release_candidate(platform: Platform, mlflow: MlflowRegistry) -> dg.MaterializeResult:
         """The test challenger proposed for production. Materialize it once the approvers have signed:
         its blocking `approvals` check decides whether prod may take it."""
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         version = registry.model_version(test_name, "challenger").version
         return dg.MaterializeResult(metadata={
             "model": test_name, "version": dg.MetadataValue.int(int(version)),
@@ -137,7 +138,7 @@ def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[
         """The approved release in the prod catalog with alias `champion`; the version it replaces
         keeps `previous_champion` for instant rollback. The approvals gate is judged again right before
         `champion` moves: an approval withdrawn or a ticket closed since the check ran stops it."""
-        registry = mlflow.registry(home=platform.home_path)
+        registry = mlflow.registry()
         governance = platform.governance()
 
         def evaluate(version: str, artifact: str):

@@ -6,7 +6,7 @@ import dagster as dg
 
 from lakegate.lake import LakeResource, lineage_metadata
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry
+from lakegate.registry_resource import MlflowRegistry
 from ml_assets import keys
 from ml_assets.spec import UseCase
 from ml_assets.training.evaluation import METRICS
@@ -38,7 +38,7 @@ def build_model_asset(use_case: UseCase) -> dg.AssetsDefinition:
 def _train(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry,
            use_case: UseCase) -> dg.MaterializeResult:
     catalog = lake.catalog
-    registry = mlflow.registry(home=platform.home_path)
+    registry = mlflow.registry()
     outcome = train_and_register(
         lake.lake(),
         registry,

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.types as pat
 
+from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.spec import UseCase
 
 EVENT_TIMESTAMP = "event_timestamp"
@@ -31,8 +32,6 @@ def key_columns(use_case: UseCase) -> tuple[str, ...]:
 
 def feature_columns(use_case: UseCase) -> tuple[str, ...]:
     """The looked-up features, view by view as the use case lists its feature views."""
-    from ml_assets.features.definitions import FEATURE_VIEWS
-
     return tuple(name for view in use_case.feature_views for name in FEATURE_VIEWS[view].feature_names)
 
 

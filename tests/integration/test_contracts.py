@@ -84,7 +84,7 @@ def test_the_silver_asset_fails_with_the_violations_and_materializes_nothing(hom
     land(home, "claims", "a.csv", [claim("C1")])
     ingest_source(Lake(home / "lake"), "dev", SOURCES["claims"], home / "landing", home / "rejected")
     asset = build_silver_asset(dataclasses.replace(CLAIMS, conform=days_as_text))
-    result = dg.materialize([asset], resources={"platform": Platform(), "lake": LakeResource(), "spark": SparkEngine()},
+    result = dg.materialize([asset], resources={"platform": Platform(), "lake": LakeResource(platform=Platform()), "spark": SparkEngine()},
                             raise_on_error=False)
     assert not result.success and not result.get_asset_materialization_events()
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data

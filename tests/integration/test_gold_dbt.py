@@ -23,6 +23,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from lakegate.engine import SparkEngine
 from lakegate.lake import Lake, LakeResource
+from lakegate.platform import Platform
 from lakehouse_assets.gold import GOLD_KINDS, checks, gold_dbt_assets, make_dbt_resource
 
 pytestmark = pytest.mark.integration
@@ -211,7 +212,7 @@ def expected_gold(rows: dict[str, list[dict]]) -> dict[str, dict]:
 
 
 def resources(lake_root: str = "") -> dict:
-    return {"dbt": make_dbt_resource(), "spark": SparkEngine(kind="sail"), "lake": LakeResource(catalog="dev", root=lake_root)}
+    return {"dbt": make_dbt_resource(), "spark": SparkEngine(kind="sail"), "lake": LakeResource(platform=Platform(), root=lake_root)}
 
 
 def materialize_gold(lake_root: str = "", raise_on_error: bool = True) -> dg.ExecuteInProcessResult:

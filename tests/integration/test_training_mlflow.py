@@ -18,7 +18,8 @@ import pytest
 from lakegate.lake import Lake, LakeResource
 from lakegate.lineage import FILES_KEY
 from lakegate.platform import Platform
-from lakegate.registry import MlflowRegistry, Registry, Tags
+from lakegate.registry import Registry, Tags
+from lakegate.registry_resource import MlflowRegistry
 from ml_assets.training.assets import build_model_asset
 from ml_assets.training.columns import model_input_columns
 from ml_assets.training.run import train_and_register
@@ -117,11 +118,11 @@ def trained(tmp_path_factory):
         build_lineage_chain(lake, synthetic_training_set())
         result = dg.materialize(
             [build_model_asset(CLAIMS_TRIAGE)],
-            resources={"lake": LakeResource(), "platform": Platform(), "mlflow": MlflowRegistry()},
+            resources={"lake": LakeResource(platform=Platform()), "platform": Platform(), "mlflow": MlflowRegistry(platform=Platform())},
             instance=dg.DagsterInstance.ephemeral(),
         )
         registry = Registry.from_env()
-        again = train_and_register(lake, registry, CLAIMS_TRIAGE, "dev", MlflowRegistry().experiment_name("claims_triage"))
+        again = train_and_register(lake, registry, CLAIMS_TRIAGE, "dev", MlflowRegistry(platform=Platform()).experiment_name("claims_triage"))
         yield {"home": home, "result": result, "again": again, "registry": registry, "env": dict(os.environ)}
 
 

