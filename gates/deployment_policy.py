@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, model_validator
 
-from gates.policy import VERSION_PATTERN, PolicyError, Share, read_policy_document
+from gates.policy import VERSION_PATTERN, PolicyError, Share, read_policy_document, validation_problems
 from lakegate.governance.context import Governance
 
 GATE = "canary_health"
@@ -81,7 +81,7 @@ class DeploymentPolicy(_Strict):
             try:
                 limits = HealthLimits(**{**self.health.model_dump(), **overrides})
             except ValidationError as exc:
-                raise ValueError(f"step {i + 1} ({traffic} %): {_problems(exc)}") from None
+                raise ValueError(f"step {i + 1} ({traffic} %): {validation_problems(exc)}") from None
             resolved.append(CanaryStep(traffic=traffic, limits=limits, policy_version=self.version))
         shares = [s.traffic for s in resolved]
         if shares != sorted(set(shares)):
@@ -107,9 +107,4 @@ def load_deployment_policy(env_name: str, directory: Path, governance: Governanc
     try:
         return DeploymentPolicy(**raw)
     except ValidationError as exc:
-        raise PolicyError(f"{path}: invalid deployment policy: {_problems(exc)}") from None
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg'].removeprefix('Value error, ')}"
-                     for err in exc.errors())
+        raise PolicyError(f"{path}: invalid deployment policy: {validation_problems(exc)}") from None

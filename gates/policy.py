@@ -187,6 +187,12 @@ def available_policies(directory: Path) -> list[str]:
     return sorted(p.name[len("promotion."):-len(".yaml")] for p in directory.glob("promotion.*.yaml"))
 
 
+def validation_problems(exc: ValidationError) -> str:
+    """A policy's validation errors in one line: `section.field: what is wrong; ...`."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg'].removeprefix('Value error, ')}"
+                     for err in exc.errors())
+
+
 def read_policy_document(kind: str, env_name: str, directory: Path, known: list[str],
                          governance: Governance | None = None) -> tuple[Path, dict, SignedPolicy | None]:
     """`<kind>.<env_name>.yaml` from `directory` as a mapping whose `environment` is env_name, read
@@ -224,7 +230,6 @@ def load_policy(env_name: str, directory: Path, governance: Governance | None = 
     try:
         policy = PromotionPolicy(**raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors())
-        raise PolicyError(f"{path}: invalid promotion policy: {problems}") from None
+        raise PolicyError(f"{path}: invalid promotion policy: {validation_problems(exc)}") from None
     policy._sha256 = signed.sha256 if signed else None
     return policy
