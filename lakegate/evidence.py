@@ -25,9 +25,9 @@ auditor's own trusted keys. What it proves and does not prove: docs/decisions/00
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +42,7 @@ from lakegate.lake import Lake
 from lakegate.ledger import Ledger, parse_line
 from lakegate.lineage import trace
 from lakegate.policy_signatures import stored_policy
-from lakegate.registry import Registry, RegistryError, Tags
+from lakegate.registry import REFERENCE_PROFILE_ARTIFACT, Registry, RegistryError, Tags
 from lakegate.secrets import find_secret
 from lakegate.signing import load_private_key, parse_public_key, same_public_key, sha256_hex, signed, utc_stamp
 from lakegate.trust import RELEASE, TrustError, load_trusted_keys, trust_paths
@@ -89,12 +89,14 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
                           + "; ".join(str(p) for p in verified.problems[:3]) + "); run `lakegate audit verify --anchor`")
 
     files: dict[str, bytes] = {}
-    files["model/model_card.md"] = _run_artifact(registry, run.info.run_id, "model_card.md")
+    files["model/model_card.md"] = registry.run_artifact(run.info.run_id, "model_card.md")
     files["model/metrics.json"] = _json({"run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
                                           "model": origin["model"], "version": origin["version"],
                                           "metrics": dict(run.data.metrics), "params": dict(run.data.params),
                                           "tags": {k: v for k, v in run_tags.items() if not k.startswith("mlflow.log-model")}})
     files["data/lineage.json"] = _json(_lineage(home, run_tags))
+    with contextlib.suppress(RegistryError):  # versions trained before monitoring existed have none
+        files["model/reference_profile.json"] = registry.run_artifact(run.info.run_id, REFERENCE_PROFILE_ARTIFACT)
     lock_bytes, lock = _lock_file(run_tags)
     files[f"code/{LOCK}"] = lock_bytes
     ledger_bytes = ledger.path.read_bytes() if ledger.path.is_file() else b""
@@ -158,17 +160,6 @@ def promotion_chain(registry: Registry, model: str, version: str) -> list[dict]:
         if len(chain) >= MAX_CHAIN:
             raise RegistryError(f"{model} v{version}: the {PROMOTED_FROM} chain is longer than {MAX_CHAIN}; is it a loop?")
         name, _, number = source.rpartition("/")
-
-
-def _run_artifact(registry: Registry, run_id: str, path: str) -> bytes:
-    import mlflow
-
-    with tempfile.TemporaryDirectory(prefix="lakegate-evidence-") as tmp, registry.activate():
-        try:
-            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
-        except Exception as exc:  # noqa: BLE001 - MLflow raises several kinds for a missing artifact
-            raise RegistryError(f"MLflow run {run_id} has no {path}: {exc}") from None
-        return Path(local).read_bytes()
 
 
 def _lineage(home: Path, run_tags: dict) -> dict:

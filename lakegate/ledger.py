@@ -39,7 +39,7 @@ __all__ = ["GENESIS", "KINDS", "Ledger", "LedgerError", "Record", "SecretInRecor
            "record_hash"]
 
 KINDS = ("gate_evaluation", "approval", "change_approval", "training", "policy_signature", "promotion", "alias_move",
-         "deployment", "rollback", "traffic_change", "break_glass")
+         "deployment", "rollback", "traffic_change", "break_glass", "monitor_verdict", "monitor_action", "drill")
 LOCK_TIMEOUT_SECONDS = 60
 
 

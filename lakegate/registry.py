@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 ALIASES = ("challenger", "champion", "previous_champion")
 DEFAULT_UI_URL = "http://127.0.0.1:5000"
+# Logged with each training run: the held-out rows' profile the monitor compares served traffic with.
+REFERENCE_PROFILE_ARTIFACT = "monitoring/reference_profile.json"
 
 
 class Tags:
@@ -191,6 +194,17 @@ class Registry:
             return self.client.get_run(run_id)
         except MlflowException as exc:
             raise RegistryError(f"MLflow run {run_id} not found: {exc.message}") from None
+
+    def run_artifact(self, run_id: str, path: str) -> bytes:
+        """One file logged with a run, as bytes; RegistryError naming the run and path when it is absent."""
+        import mlflow
+
+        with tempfile.TemporaryDirectory(prefix="lakegate-artifact-") as tmp, self.activate():
+            try:
+                local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
+            except Exception as exc:  # noqa: BLE001 - MLflow raises several kinds for a missing artifact
+                raise RegistryError(f"MLflow run {run_id} has no {path}: {exc}") from None
+            return Path(local).read_bytes()
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"

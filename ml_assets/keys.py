@@ -9,9 +9,9 @@ from lakegate.environment import CATALOGS
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
-STAGE_TAG = "lakegate/stage"  # training | promotion | deployment: select a stage across use cases
+STAGE_TAG = "lakegate/stage"  # training | promotion | deployment | monitoring: select a stage across use cases
 USE_CASE_TAG = "lakegate/use_case"
-TRAINING, PROMOTION, DEPLOYMENT = "training", "promotion", "deployment"
+TRAINING, PROMOTION, DEPLOYMENT, MONITORING = "training", "promotion", "deployment", "monitoring"
 
 
 def _key(use_case: UseCase, suffix: str) -> dg.AssetKey:
@@ -47,6 +47,21 @@ def deployment_request_key(use_case: UseCase) -> dg.AssetKey:
 
 def deployment_key(use_case: UseCase) -> dg.AssetKey:
     return _key(use_case, "deployment")
+
+
+def monitor_key(use_case: UseCase) -> dg.AssetKey:
+    """The monitor of the use case's endpoint: its drift, quality and SLA checks judge the champion."""
+    return _key(use_case, "monitor")
+
+
+def batch_scores_key(use_case: UseCase) -> dg.AssetKey:
+    """Each day's new prediction points scored by the champion: the playbook's batch path."""
+    return _key(use_case, "batch_scores")
+
+
+def label_table_key(use_case: UseCase) -> dg.AssetKey:
+    """The asset that writes the use case's labels (`schema.table` of its label spec)."""
+    return dg.AssetKey(use_case.label.table.split("."))
 
 
 def group(use_case: UseCase) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from lakegate.registry import Registry, Tags  # first: sets MLflow's telemetry off before mlflow loads
+from lakegate.registry import REFERENCE_PROFILE_ARTIFACT, Registry, Tags  # first: sets MLflow's telemetry off before mlflow loads
 from ml_assets.features.request_functions import module_of
 from ml_assets.training.model import request_feature_function
 from ml_assets.spec import UseCase
@@ -217,6 +217,9 @@ def _artifacts(trained: TrainedModel, training_set: TrainingSetRef, registered_n
     plots.importance_plot(trained.importance, evaluation / "feature_importance.png")
     trained.importance.to_csv(evaluation / "feature_importance.csv", index=False)
     (evaluation / "metrics.json").write_text(json.dumps(trained.metrics, indent=2, sort_keys=True))
+    reference = folder / REFERENCE_PROFILE_ARTIFACT
+    reference.parent.mkdir(parents=True)
+    reference.write_text(trained.reference.to_json())
     facts = CardFacts(
         use_case=trained.use_case,
         registered_name=registered_name,

@@ -17,11 +17,13 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from lakegate.monitoring.profile import Profile
 from ml_assets.spec import UseCase
 from ml_assets.training import columns as cols
 from ml_assets.training.evaluation import ThresholdChoice, choose_threshold, evaluate, require_both_classes
 from ml_assets.training.model import fit, scores, synthetic_input_example, with_threshold
 from ml_assets.training.plots import feature_importance
+from ml_assets.training.reference import held_out_reference
 from ml_assets.training.split import PARTS, SplitIndex, time_split
 
 EVALUATED = ("validation", "test")
@@ -40,6 +42,7 @@ class TrainedModel:
     input_kinds: dict[str, str]  # model-input column → double | string | datetime
     input_example: pd.DataFrame
     train_base_rate: float
+    reference: Profile  # the held-out rows as the monitor sees them served (reference.py)
     seconds: dict[str, float]
 
     @property
@@ -94,6 +97,7 @@ def _train(table: pa.Table, use_case: UseCase) -> TrainedModel:
         input_kinds=cols.input_kinds(table.schema, use_case),
         input_example=synthetic_input_example(parts["train"][0], history),
         train_base_rate=float(parts["train"][1].mean()),
+        reference=held_out_reference(parts["test"][0], cols.input_kinds(table.schema, use_case), curves["test"][1]),
         seconds={
             "prepare": prepared - started,
             "fit": fitted - prepared,

@@ -20,8 +20,9 @@ from lakegate.lineage import FILES_KEY
 from lakegate.platform import Platform
 from lakegate.registry import Registry, Tags
 from lakegate.registry_resource import MlflowRegistry
+from ml_assets.monitoring.inputs import reference_profiles
 from ml_assets.training.assets import build_model_asset
-from ml_assets.training.columns import model_input_columns
+from ml_assets.training.columns import input_kinds, model_input_columns
 from ml_assets.training.run import train_and_register
 from ml_assets.training.tracking import ARTIFACTS, REQUIRED_METRICS, REQUIRED_TAGS
 from ml_assets.usecases import CLAIMS_TRIAGE
@@ -174,6 +175,20 @@ def test_the_run_has_every_metric_param_tag_and_artifact(trained):
     for needle in ("## Intended use", "team:claims-ml", f"`{TRAINING_SET}` @ Delta version 1", f"`{FEATURES}` @ v0",
                    "## Threshold policy", "## Metrics", "## Limitations"):
         assert needle in card
+
+
+def test_the_run_logs_the_held_out_reference_profile_the_monitor_reads(trained):
+    registry = trained["registry"]
+    references = reference_profiles(registry, MODEL, ["1", "2"])
+    assert set(references) == {"1", "2"}
+    profile = references["1"]
+    rows = materialization(trained).metadata["rows/test"].value
+    assert profile.num_rows == rows  # the held-out (test) split, not the training rows
+    kinds = input_kinds(synthetic_training_set().schema, CLAIMS_TRIAGE)
+    expected = {name for name, kind in kinds.items() if kind != "datetime"} | {"score"}
+    assert set(profile.columns) == expected
+    assert profile.columns["score"].count == rows and profile.columns["channel"].kind == "categorical"
+    assert references["1"].to_json() == references["2"].to_json()  # same data, same reference, byte for byte
 
 
 def test_the_dataset_input_names_the_training_set_and_its_version(trained):
