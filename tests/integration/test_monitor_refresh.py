@@ -139,3 +139,12 @@ def test_a_refresh_that_dies_before_its_last_commit_is_redone_whole(tmp_path, re
         rows = [sorted(lake.read_arrow(table).to_pylist(), key=lambda r: str(r[key]) if key else str(r))
                 for lake in (clean, crashed)]
         assert rows[0] == rows[1], table  # nothing counted twice
+
+
+def test_each_model_version_gets_its_own_rows_and_one_without_a_reference_is_named(lake, references):
+    lake.write_arrow(TABLES.inference, requests(T0, 120, spacing=dt.timedelta(seconds=20)))
+    lake.write_arrow(TABLES.inference, requests(T0, 60, model_version="2", prefix="v2"))
+    result = run(lake, references)
+    assert result.models_without_reference == ("2",)
+    assert result.rows_read == 180 and result.records_read == 240  # only model 1's records are profiled
+    assert {r["model_id"] for r in lake.read_arrow(TABLES.profile_metrics).to_pylist()} == {"1"}
