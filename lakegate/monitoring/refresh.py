@@ -74,8 +74,9 @@ def refresh(lake: Lake, catalog: str, endpoint: str, references: dict[str, Profi
     tables = MonitorTables.for_endpoint(catalog, endpoint)
     mark = st.watermark(lake, tables.state)
     requests, version = read_appended(lake, tables.inference, mark["inference_version"], _REQUEST_COLUMNS)
+    rows_read = requests.num_rows
     records = explode_records(requests) if requests.num_rows else None
-    unknown = _unknown_models(records, requests, references)
+    unknown = _unknown_models(requests, references)
     records = _known(records, references) if records is not None else None
     requests = _known(request_rows(requests), references) if requests.num_rows else None
 
@@ -107,18 +108,19 @@ def refresh(lake: Lake, catalog: str, endpoint: str, references: dict[str, Profi
         versions[tables.drift_metrics] = _replace(lake, tables.drift_metrics, affected | following, drift,
                                                   DRIFT_METRICS_SCHEMA)
     if affected or version != mark["inference_version"] or labels_until != mark["labels_seen_until"]:
-        new_mark = {"inference_version": version, "labels_seen_until": labels_until}
+        new_mark = {"inference_version": version, "labels_seen_until": labels_until,
+                    "refresh_seq": mark["refresh_seq"] + 1}
         versions[tables.state] = st.save_states(lake, tables.state, {k: states[k] for k in _keys(states, affected)},
                                                 new_mark)
-    return RefreshResult(tuple(sorted(affected)), requests.num_rows if requests is not None else 0,
-                         records.num_rows if records is not None else 0, version, versions, unknown)
+    return RefreshResult(tuple(sorted(affected)), rows_read, records.num_rows if records is not None else 0, version,
+                         versions, unknown)
 
 
 def _keys(states: dict, triples: set) -> list:
     return sorted((k for k in states if k[:3] in triples), key=lambda k: tuple("" if v is None else str(v) for v in k))
 
 
-def _unknown_models(records, requests, references) -> tuple:
+def _unknown_models(requests, references) -> tuple:
     seen = set(requests["model_version"].drop_null().to_pylist()) if requests.num_rows else set()
     return tuple(sorted(seen - set(references)))
 
@@ -148,8 +150,8 @@ def _append_records(lake, name, records, slices, after, version) -> int:
     for column in slices:
         narrow = narrow.append_column(f"slice__{column}", pc.cast(records[column], pa.string()))
     narrow = narrow.append_column("inference_version", pa.array([version] * records.num_rows, pa.int64()))
-    if lake.exists(name) and after is not None:
-        lake.table(name).delete(f"inference_version > {int(after)}")
+    if lake.exists(name):
+        lake.table(name).delete(f"inference_version > {int(after) if after is not None else -1}")
     return lake.write_arrow(name, narrow)
 
 
@@ -160,6 +162,8 @@ def _new_labels(lake, records_table, labels, seen_until, granularities, referenc
     arrivals = pc.cast(labels[LABEL_AVAILABLE_AT], _TS)
     fresh = labels if seen_until is None else labels.filter(pc.greater(arrivals, pa.scalar(dt.datetime.fromisoformat(seen_until), _TS)))
     latest = pc.max(arrivals).as_py()
+    if seen_until is not None:
+        latest = max(latest, dt.datetime.fromisoformat(seen_until))  # a partial labels frame never moves it back
     if fresh.num_rows == 0:
         return latest.isoformat(), set()
     keys = pa.array(sorted(set(fresh[RECORD_KEY].cast(pa.string()).to_pylist())), pa.string())

@@ -1,10 +1,11 @@
 """The monitor's own state under the lake: window profiles, scored records, and how far it read.
 
-- `<catalog>.monitoring.<endpoint>_monitor_state`: one row per window, granularity, model_id and
-  slice with the window's profile counts (bins are the model version's reference profile's) and
-  its SLA sketch. Its latest commit's userMetadata holds the watermark: the inference table's
-  Delta version read up to and the latest label arrival seen. It is written last, so a refresh
-  that dies midway is redone whole by the next one.
+- `<catalog>.monitoring.<endpoint>_monitor_state`: per window, granularity, model_id and slice,
+  the window's profile counts (bins are the model version's reference profile's) and its SLA
+  sketch. A refresh appends its new states and the watermark (the inference table's Delta version
+  read up to, the latest label arrival seen, the refresh's sequence number) in one commit, the last
+  it makes: a refresh that dies before it is redone whole by the next one, and one commit can only
+  land whole. A key's state is its row of the highest sequence; older rows are pruned afterwards.
 - `<catalog>.monitoring.<endpoint>_monitor_records`: one narrow row per scored record (time,
   model_id, key, score, prediction, slice values), so late labels find their windows and the
   windows' quality is recomputed without rereading the inference table.
@@ -35,7 +36,9 @@ STATE_SCHEMA = pa.schema([
     pa.field("slice_value", pa.string()),
     pa.field("profile", pa.string(), nullable=False),  # Profile.to_json(bins=False)
     pa.field("sla", pa.string()),  # SlaProfile as JSON, on the whole-population rows only
+    pa.field("refresh_seq", pa.int64(), nullable=False),  # the refresh that wrote it: the highest wins
 ])
+_HISTORY = 100  # commits searched back for the watermark (prunes, which carry none, sit in between)
 WindowKey = tuple  # (granularity, window start in µs, model_id, slice_key, slice_value)
 Triple = tuple  # (granularity, window start in µs, model_id): the unit a refresh rewrites
 
@@ -51,9 +54,18 @@ class WindowState:
 
 
 def watermark(lake: Lake, state_table: str) -> dict:
-    """{"inference_version": int | None, "labels_seen_until": ISO time | None} of the last refresh."""
-    return {"inference_version": None, "labels_seen_until": None,
-            **lake.user_metadata(state_table).get(WATERMARK_KEY, {})}
+    """{"inference_version", "labels_seen_until", "refresh_seq"} of the last refresh that completed."""
+    mark = {"inference_version": None, "labels_seen_until": None, "refresh_seq": 0}
+    if not lake.exists(state_table):
+        return mark
+    for commit in lake.table(state_table).history(limit=_HISTORY):
+        try:
+            found = json.loads(commit.get("userMetadata") or "{}").get(WATERMARK_KEY)
+        except (ValueError, AttributeError):
+            found = None
+        if found:
+            return {**mark, **found}
+    raise RuntimeError(f"{state_table} has no monitor watermark in its last {_HISTORY} commits; rebuild the monitor")
 
 
 def key_predicate(triples: Iterable[Triple], window_start: str) -> str:
@@ -88,21 +100,25 @@ def load_states(lake: Lake, state_table: str, triples: set[Triple], references: 
         filter=_dataset_filter(triples, ds.field("window_start")))
     starts = pc.cast(table["window_start"], pa.int64()).to_pylist()
     states = {}
-    for row, start in zip(table.to_pylist(), starts):
+    for row, start in sorted(zip(table.to_pylist(), starts), key=lambda rs: rs[0]["refresh_seq"]):
         reference = references[row["model_id"]]
         sla = SlaProfile.from_dict(json.loads(row["sla"])) if row["sla"] else None
         key = (row["granularity"], start, row["model_id"], row["slice_key"], row["slice_value"])
-        states[key] = WindowState(Profile.from_json(row["profile"], like=reference), sla)
+        states[key] = WindowState(Profile.from_json(row["profile"], like=reference), sla)  # later seq wins
     return states
 
 
 def save_states(lake: Lake, state_table: str, states: dict, mark: dict) -> int:
-    """Replace the rows of the triples in `states` and record the watermark in the same final commit."""
+    """Append the states and the watermark in one commit, then prune the rows they supersede."""
+    seq = int(mark["refresh_seq"])
     rows = [{"granularity": k[0], "window_start": window_bounds(k[1], k[0])[0], "model_id": k[2],
              "slice_key": k[3], "slice_value": k[4], "profile": s.profile.to_json(bins=False),
-             "sla": json.dumps(s.sla.to_dict(), sort_keys=True) if s.sla is not None else None}
+             "sla": json.dumps(s.sla.to_dict(), sort_keys=True) if s.sla is not None else None, "refresh_seq": seq}
             for k, s in sorted(states.items(), key=lambda kv: tuple("" if v is None else str(v) for v in kv[0]))]
-    if lake.exists(state_table) and states:
-        lake.table(state_table).delete(key_predicate({k[:3] for k in states}, "window_start"))
     meta = {"userMetadata": json.dumps({WATERMARK_KEY: mark}, sort_keys=True)}
-    return lake.write_arrow(state_table, pa.Table.from_pylist(rows, schema=STATE_SCHEMA), commit_metadata=meta)
+    version = lake.write_arrow(state_table, pa.Table.from_pylist(rows, schema=STATE_SCHEMA), commit_metadata=meta)
+    if states:  # a prune that dies leaves superseded rows, which load_states passes over
+        lake.table(state_table).delete(f"({key_predicate({k[:3] for k in states}, 'window_start')}) "
+                                       f"AND refresh_seq < {seq}")
+        version = lake.version(state_table)
+    return version

@@ -111,3 +111,40 @@ def test_a_rewritten_inference_history_is_refused_not_double_counted(lake, refer
     lake.table(TABLES.inference).delete("request_id = 'r1'")
     with pytest.raises(IncrementError, match="removed rows"):
         run(lake, references)
+
+
+def test_a_refresh_that_dies_before_its_last_commit_is_redone_whole(tmp_path, references, monkeypatch):
+    first, second = requests(T0, 150, spacing=dt.timedelta(seconds=20)), requests(T0 + HOUR, 80, prefix="b")
+    clean = Lake(tmp_path / "clean")
+    for batch in (first, second):
+        clean.write_arrow(TABLES.inference, batch)
+        run(clean, references)
+
+    crashed = Lake(tmp_path / "crashed")
+    crashed.write_arrow(TABLES.inference, first)
+    run(crashed, references)
+    crashed.write_arrow(TABLES.inference, second)
+
+    def die(*args, **kwargs):
+        raise OSError("disk gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("lakegate.monitoring.state.save_states", die)
+        with pytest.raises(OSError):
+            run(crashed, references)  # records and metric rows written, the state commit lost
+    redone = run(crashed, references)
+    assert redone.rows_read == second.num_rows  # the watermark had not moved: the same rows again
+    for table in (TABLES.records, TABLES.profile_metrics, TABLES.drift_metrics):
+        key = "record_key" if table == TABLES.records else None
+        rows = [sorted(lake.read_arrow(table).to_pylist(), key=lambda r: str(r[key]) if key else str(r))
+                for lake in (clean, crashed)]
+        assert rows[0] == rows[1], table  # nothing counted twice
+
+
+def test_each_model_version_gets_its_own_rows_and_one_without_a_reference_is_named(lake, references):
+    lake.write_arrow(TABLES.inference, requests(T0, 120, spacing=dt.timedelta(seconds=20)))
+    lake.write_arrow(TABLES.inference, requests(T0, 60, model_version="2", prefix="v2"))
+    result = run(lake, references)
+    assert result.models_without_reference == ("2",)
+    assert result.rows_read == 180 and result.records_read == 240  # only model 1's records are profiled
+    assert {r["model_id"] for r in lake.read_arrow(TABLES.profile_metrics).to_pylist()} == {"1"}

@@ -100,3 +100,20 @@ def test_bad_reference_requests_are_refused(reference_rows):
         reference_profile(reference_rows, ["nope"], [])
     with pytest.raises(ValueError, match="finite values"):
         reference_profile(pa.table({"x": pa.array([None, None], pa.float64())}), ["x"], [])
+
+
+def test_reference_edges_are_numpys_quantiles(reference_rows):
+    amount = reference_rows["amount"].to_numpy()
+    edges = reference_profile(reference_rows, ["amount"], [], bins=20).columns["amount"].edges
+    expected = np.quantile(amount, np.linspace(0, 1, 21))
+    assert np.allclose(edges[:-1], expected[:-1], rtol=0, atol=1e-9) and edges[-1] == np.nextafter(expected[-1], np.inf)
+
+
+def test_a_large_table_profiled_in_threads_counts_as_its_halves_do(reference):
+    rng = np.random.default_rng(5)
+    rows = pa.table({"amount": rng.lognormal(4, 1, 120_000), "age": rng.integers(0, 99, 120_000),
+                     "region": rng.choice(["north", "south", "west"], 120_000)})
+    threaded = reference.empty().observe(rows)  # above the threading threshold
+    halves = reference.empty().observe(rows.slice(0, 60_000)).merge(reference.empty().observe(rows.slice(60_000)))
+    for name in rows.column_names:
+        assert threaded.columns[name].counts.tolist() == halves.columns[name].counts.tolist()
