@@ -34,7 +34,9 @@ class ModelCache:
                 if key in self._models:
                     return self._models[key]
             tracking_uri = self.server.ensure_running()
-            # models:/ URIs resolve through the registry URI; this process serves one workspace, so global is right
+            # models:/ URIs resolve through the global tracking and registry URIs; this process serves one
+            # workspace, so global is right (left unset, MLflow would create ./mlflow.db here)
+            mlflow.set_tracking_uri(tracking_uri)
             mlflow.set_registry_uri(tracking_uri)
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=f"models:/{name}/{version}", tracking_uri=tracking_uri,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import signal
 import socket
@@ -51,6 +52,7 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
 def serve(options: EmulatorOptions) -> None:
     """Runs until SIGINT/SIGTERM; prints the workspace URL and token once it accepts connections."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     storage = WorkspaceStorage(options.root.resolve())
     storage.create_folders()
     token = options.token or secrets.token_urlsafe(24)

@@ -8,6 +8,7 @@ all load does the new config replace the old one (the old one keeps serving mean
 from __future__ import annotations
 
 import copy
+import logging
 import random
 import re
 import threading
@@ -18,6 +19,7 @@ from databricks_emulator.errors import already_exists, conflict, invalid_paramet
 from databricks_emulator.served_models import ModelCache
 
 CREATOR = "emulator@localhost"
+LOG = logging.getLogger("databricks_emulator.serving")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
@@ -128,7 +130,10 @@ class ServingEndpoints:
             except Exception as error:  # any load failure is the update's failure, reported in its state
                 failure = f"Served entity {entity['name']} failed to load: {error}"
                 break
-        time.sleep(max(0.0, self.min_update_seconds - (time.monotonic() - started)))
+        loaded_in = time.monotonic() - started
+        time.sleep(max(0.0, self.min_update_seconds - loaded_in))
+        LOG.info("endpoint %s config %s: %s after %.1f s", name, pending["config_version"],
+                 "failed" if failure else "loaded", loaded_in)
         with self._lock:
             endpoint = self._endpoints.get(name)
             if endpoint is None or endpoint["id"] != endpoint_id:
