@@ -240,7 +240,7 @@ def _run_result(run: Run, results: list[str]) -> tuple[str, str]:
     failed = [spec.key for spec, result in zip(run.spec.tasks, results) if result != "SUCCESS"]
     if failed:
         first = run.outputs[run.view["tasks"][[s.key for s in run.spec.tasks].index(failed[0])]["run_id"]]
-        return "FAILED", f"Task {failed[0]} failed with message: {first.state_message}."
+        return "FAILED", f"Task {failed[0]} failed with message: {first.state_message.rstrip('.')}."
     return "SUCCESS", ""
 
 

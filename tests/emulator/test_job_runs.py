@@ -3,6 +3,7 @@ traceback, cancel, timeout, idempotency and cluster-policy refusals."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -10,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 from databricks.sdk.errors import InvalidParameterValue, ResourceDoesNotExist
-from databricks.sdk.service.compute import ClusterSpec, Library
-from databricks.sdk.service.jobs import (Run, RunLifeCycleState, RunOutput, RunResultState, SparkPythonTask,
-                                         SubmitTask, TaskDependency)
+from databricks.sdk.service.compute import ClusterLogConf, ClusterSpec, DbfsStorageInfo, Environment, Library
+from databricks.sdk.service.jobs import (JobEnvironment, PythonWheelTask, Run, RunLifeCycleState, RunOutput,
+                                         RunResultState, SparkPythonTask, SubmitTask, TaskDependency)
 
 from tests.emulator.workloads import FAIL, HELPERS_WHEEL, SLEEP, WRITE_DELTA_TABLE, helpers_wheel, upload
 
@@ -41,7 +42,8 @@ def test_a_spark_python_task_writes_a_delta_table_through_sail_and_succeeds(work
     wheel = upload(workspace, f"/wheels/{HELPERS_WHEEL}", helpers_wheel())
     workspace.catalogs.create(name="dev")
     location = workspace.schemas.create(name="claims", catalog_name="dev").storage_root + "/scored_claims"
-    cluster = ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=1, spark_env_vars={"LAKEGATE_ENV": "databricks"})
+    cluster = ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=1, spark_env_vars={"LAKEGATE_ENV": "databricks"},
+                          cluster_log_conf=ClusterLogConf(dbfs=DbfsStorageInfo(destination="dbfs:/cluster-logs")))
     token = uuid.uuid4().hex
     task = python_task(script, location, new_cluster=cluster, libraries=[Library(whl=wheel)])
     run_id = workspace.jobs.submit(run_name="write", tasks=[task], idempotency_token=token, timeout_seconds=300).run_id
@@ -57,12 +59,36 @@ def test_a_spark_python_task_writes_a_delta_table_through_sail_and_succeeds(work
     output = workspace.jobs.get_run_output(run.tasks[0].run_id)
     assert RunOutput.from_dict(output.as_dict()) == output
     assert "wrote 5 rows for databricks" in output.logs and output.error is None
+    driver_logs = f"/cluster-logs/{run.tasks[0].cluster_instance.cluster_id}/driver"
+    assert sorted(info.path.rsplit("/", 1)[1] for info in workspace.dbfs.list(driver_logs)) == ["stderr", "stdout"]
+    assert b"wrote 5 rows" in base64.b64decode(workspace.dbfs.read(f"{driver_logs}/stdout").data)
     table = workspace.tables.get("dev.claims.scored_claims")
     assert [(c.name, c.type_text) for c in table.columns] == [("id", "bigint"), ("label", "string")]
     assert table.storage_location == location and table.data_source_format.value == "DELTA"
     assert [t.name for t in workspace.tables.list(catalog_name="dev", schema_name="claims")] == ["scored_claims"]
     again = workspace.jobs.submit(run_name="write", tasks=[task], idempotency_token=token, timeout_seconds=300)
     assert again.run_id == run_id  # the idempotency token returns the existing run instead of a new one
+
+
+def test_a_python_wheel_task_runs_the_entry_point_of_a_serverless_environments_wheel(workspace):
+    wheel = upload(workspace, f"/wheels/{HELPERS_WHEEL}", helpers_wheel())
+    task = SubmitTask(task_key="label", environment_key="default", python_wheel_task=PythonWheelTask(
+        package_name="claims_helpers", entry_point="label", parameters=["3"]))
+    environment = JobEnvironment(environment_key="default", spec=Environment(client="2", dependencies=[wheel]))
+    run = workspace.jobs.submit_and_wait(run_name="wheel", tasks=[task], environments=[environment],
+                                         timeout=timedelta(minutes=1))
+    assert run.state.result_state == RunResultState.SUCCESS
+    assert workspace.jobs.get_run_output(run.tasks[0].run_id).logs.strip() == "label 3 review"
+
+
+def test_a_task_whose_script_is_missing_fails_with_the_reason_as_an_internal_error(workspace):
+    # submit_and_wait would raise OperationFailed here, as it does for a real INTERNAL_ERROR run
+    run_id = workspace.jobs.submit(run_name="missing", tasks=[python_task("dbfs:/jobs/absent.py")]).run_id
+    run = wait_until(workspace, run_id, {"TERMINATED", "INTERNAL_ERROR"})
+    assert run.state.state_message == "Task main failed with message: Python file dbfs:/jobs/absent.py does not exist."
+    assert run.state.life_cycle_state == RunLifeCycleState.INTERNAL_ERROR
+    assert run.state.result_state == RunResultState.FAILED
+    assert workspace.jobs.get_run_output(run.run_id).error == "Python file dbfs:/jobs/absent.py does not exist."
 
 
 def test_a_failing_task_reports_its_error_and_traceback_and_its_dependents_do_not_run(workspace):

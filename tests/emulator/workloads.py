@@ -33,13 +33,23 @@ time.sleep(float(sys.argv[1]))
 '''
 
 HELPERS_WHEEL = "claims_helpers-0.1-py3-none-any.whl"
+HELPERS_MODULE = '''
+import sys
+
+def label(i):
+    return "review" if i % 2 else "auto"
+
+def main():
+    print("label", sys.argv[1], label(int(sys.argv[1])))
+'''
 
 
 def helpers_wheel() -> bytes:
     """A pure-Python wheel (a zip of the package and its dist-info) with one function."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as wheel:
-        wheel.writestr("claims_helpers/__init__.py", "def label(i):\n    return 'review' if i % 2 else 'auto'\n")
+        wheel.writestr("claims_helpers/__init__.py", HELPERS_MODULE)
+        wheel.writestr("claims_helpers-0.1.dist-info/entry_points.txt", "[console_scripts]\nlabel = claims_helpers:main\n")
         wheel.writestr("claims_helpers-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: claims-helpers\nVersion: 0.1\n")
         wheel.writestr("claims_helpers-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         wheel.writestr("claims_helpers-0.1.dist-info/RECORD", "")
