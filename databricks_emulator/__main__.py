@@ -24,8 +24,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--port must be 0..65535, not {args.port}")
     if args.root.exists() and not args.root.is_dir():
         parser.error(f"--root {args.root} exists and is not a folder")
-    serve(EmulatorOptions(root=args.root, port=args.port, token=os.environ.get(TOKEN_ENV),
-                          serving_update_seconds=args.serving_update_seconds))
+    if args.serving_update_seconds < 0:
+        parser.error("--serving-update-seconds must not be negative")
+    try:
+        serve(EmulatorOptions(root=args.root, port=args.port, token=os.environ.get(TOKEN_ENV),
+                              serving_update_seconds=args.serving_update_seconds))
+    except OSError as error:  # the port is taken, the root is not writable...
+        print(f"databricks_emulator: cannot start: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

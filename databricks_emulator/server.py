@@ -51,12 +51,12 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
 
 def serve(options: EmulatorOptions) -> None:
     """Runs until SIGINT/SIGTERM; prints the workspace URL and token once it accepts connections."""
+    sock = _listening_socket(options.port)  # first: a taken port fails before anything is changed
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     storage = WorkspaceStorage(options.root.resolve())
     storage.create_folders()
     token = options.token or secrets.token_urlsafe(24)
-    sock = _listening_socket(options.port)
     host_url = f"http://{HOST}:{sock.getsockname()[1]}"
     mlflow_server = MlflowServer(storage.root / "mlflow")
     sail = SparkConnectServer(HOST, 0)

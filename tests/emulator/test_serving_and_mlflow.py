@@ -108,6 +108,8 @@ def test_endpoint_listing_refusals_and_deletion_use_databricks_errors(workspace,
         workspace.serving_endpoints.update_config("claims-triage", served_entities=[entity("1")], traffic_config=(
             TrafficConfig(routes=[Route(served_model_name="triage-1", traffic_percentage=90)])))
     workspace.serving_endpoints.create(name="scratch")
+    with pytest.raises(InvalidParameterValue, match="not ready"):
+        workspace.serving_endpoints.query("scratch", dataframe_records=FEATURES.to_dict("records"))
     assert sorted(e.name for e in workspace.serving_endpoints.list()) == ["claims-triage", "scratch"]
     workspace.serving_endpoints.delete("scratch")
     with pytest.raises(NotFound):
