@@ -1,0 +1,53 @@
+"""Serving endpoints REST: `/api/2.0/serving-endpoints[...]` and `/serving-endpoints/{name}/invocations`."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from databricks_emulator.serving import ServingEndpoints
+from databricks_emulator.served_models import score
+
+
+class ServingApi:
+    def __init__(self, endpoints: ServingEndpoints) -> None:
+        self.endpoints = endpoints
+
+    def routes(self) -> list[Route]:
+        base = "/api/2.0/serving-endpoints"
+        return [
+            Route(base, self.collection, methods=["GET", "POST"]),
+            Route(f"{base}/{{name}}", self.item, methods=["GET", "DELETE"]),
+            Route(f"{base}/{{name}}/config", self.update_config, methods=["PUT"]),
+            Route("/serving-endpoints/{name}/invocations", self.invoke, methods=["POST"]),
+        ]
+
+    async def collection(self, request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse({"endpoints": self.endpoints.list()})
+        return JSONResponse(self.endpoints.create(await request.json()))
+
+    async def item(self, request: Request) -> JSONResponse:
+        name = request.path_params["name"]
+        if request.method == "DELETE":
+            self.endpoints.delete(name)
+            return JSONResponse({})
+        return JSONResponse(self.endpoints.get(name))
+
+    async def update_config(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.endpoints.update_config(request.path_params["name"], await request.json()))
+
+    async def invoke(self, request: Request) -> Response:
+        entity = self.endpoints.route(request.path_params["name"])
+        body = await request.body()
+        content_type = request.headers.get("content-type", "application/json")
+
+        def load_and_score() -> tuple[bytes | str, int, str]:
+            model = self.endpoints.models.load(entity["entity_name"], entity["entity_version"])
+            return score(model, body, content_type)
+
+        answer, status, mimetype = await run_in_threadpool(load_and_score)
+        return Response(answer, status_code=status, media_type=mimetype,
+                        headers={"served-model-name": entity["name"]})

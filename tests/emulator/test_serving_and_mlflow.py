@@ -1,0 +1,133 @@
+"""MLflow behind the emulator and serving endpoints answered by the real registered models.
+
+MLflow's own client logs and registers models through the emulator's `/api/2.0/mlflow` proxy;
+databricks-sdk then sets a Unity Catalog alias, and creates, updates, queries and deletes
+serving endpoints whose predictions come from those model versions.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from datetime import timedelta
+
+import mlflow
+from mlflow.models import infer_signature
+import numpy as np
+import pandas as pd
+import pytest
+from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists, ResourceConflict
+from databricks.sdk.service.catalog import RegisteredModelAlias
+from databricks.sdk.service.ml import GetExperimentByNameResponse, ModelVersion
+from databricks.sdk.service.serving import (DataframeSplitInput, EndpointCoreConfigInput, EndpointStateConfigUpdate, EndpointStateReady,
+                                            Route, ServedEntityInput, ServingEndpointDetailed, TrafficConfig)
+from sklearn.linear_model import LogisticRegression
+
+pytestmark = pytest.mark.integration
+MODEL = "dev.claims.triage_model"
+EXPERIMENT = "/Shared/claims-triage"
+FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
+LABELS = np.array([0, 1, 0, 1])
+
+
+@pytest.fixture(scope="module")
+def registered(emulator):
+    """MODEL versions 1 and 2 (the same fitted model), logged and registered through the emulator."""
+    saved_token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    os.environ["MLFLOW_TRACKING_TOKEN"] = emulator.token
+    mlflow.set_tracking_uri(emulator.host)
+    mlflow.set_experiment(EXPERIMENT)
+    fitted = LogisticRegression().fit(FEATURES, LABELS)
+    with mlflow.start_run():
+        # explicit requirements and signature: inferring them loads the model in a subprocess (seconds)
+        logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
+                                          signature=infer_signature(FEATURES, LABELS))
+    mlflow.register_model(logged.model_uri, MODEL)
+    yield fitted
+    mlflow.set_tracking_uri(None)
+    if saved_token is None:
+        os.environ.pop("MLFLOW_TRACKING_TOKEN")
+    else:
+        os.environ["MLFLOW_TRACKING_TOKEN"] = saved_token
+
+
+def test_mlflow_rest_is_served_by_a_real_mlflow_server_and_reads_back_through_the_sdk(workspace, registered):
+    experiment = workspace.experiments.get_by_name(EXPERIMENT)
+    assert GetExperimentByNameResponse.from_dict(experiment.as_dict()) == experiment
+    assert experiment.experiment.name == EXPERIMENT
+    versions = sorted(workspace.model_registry.search_model_versions(filter=f"name='{MODEL}'"), key=lambda v: v.version)
+    assert [v.version for v in versions] == ["1", "2"] and all(ModelVersion.from_dict(v.as_dict()) == v for v in versions)
+
+
+def test_a_unity_catalog_alias_is_set_and_deleted_on_the_registered_model(workspace, registered):
+    alias = workspace.registered_models.set_alias(MODEL, "champion", 1)
+    assert RegisteredModelAlias.from_dict(alias.as_dict()) == alias and alias.version_num == 1
+    assert mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion").version == "1"
+    workspace.registered_models.delete_alias(MODEL, "champion")
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion")
+
+
+def entity(version: str) -> ServedEntityInput:
+    return ServedEntityInput(name=f"triage-{version}", entity_name=MODEL, entity_version=version,
+                             workload_size="Small", scale_to_zero_enabled=True)
+
+
+def test_an_endpoint_serves_the_registered_model_and_a_concurrent_update_is_refused(workspace, registered):
+    created = workspace.serving_endpoints.create_and_wait(
+        name="claims-triage", config=EndpointCoreConfigInput(served_entities=[entity("1")]),
+        timeout=timedelta(minutes=2))
+    assert created.state.ready == EndpointStateReady.READY
+    assert created.state.config_update == EndpointStateConfigUpdate.NOT_UPDATING
+    assert ServingEndpointDetailed.from_dict(created.as_dict()) == created
+    answer = workspace.serving_endpoints.query("claims-triage", dataframe_records=FEATURES.to_dict("records"))
+    assert answer.predictions == registered.predict(FEATURES).tolist() and answer.served_model_name == "triage-1"
+
+    canary = TrafficConfig(routes=[Route(served_model_name="triage-1", traffic_percentage=50),
+                                   Route(served_model_name="triage-2", traffic_percentage=50)])
+    updating = workspace.serving_endpoints.update_config("claims-triage", served_entities=[entity("1"), entity("2")],
+                                                         traffic_config=canary)
+    with pytest.raises(ResourceConflict, match="currently updating"):
+        workspace.serving_endpoints.update_config("claims-triage", served_entities=[entity("2")])
+    during = workspace.serving_endpoints.get("claims-triage")
+    assert during.state.config_update == EndpointStateConfigUpdate.IN_PROGRESS
+    assert during.state.ready == EndpointStateReady.READY  # the old config serves while the new one loads
+    assert during.pending_config.config_version == 2
+    updated = updating.result(timeout=timedelta(minutes=2))
+    assert [e.name for e in updated.config.served_entities] == ["triage-1", "triage-2"]
+    served = Counter(workspace.serving_endpoints.query("claims-triage", dataframe_split=DataframeSplitInput.from_dict(FEATURES.to_dict("split")))
+                     .served_model_name for _ in range(40))
+    assert set(served) == {"triage-1", "triage-2"}
+
+
+def test_endpoint_listing_refusals_and_deletion_use_databricks_errors(workspace, registered):
+    with pytest.raises(ResourceAlreadyExists):
+        workspace.serving_endpoints.create(name="claims-triage")
+    with pytest.raises(InvalidParameterValue, match="add up to 100"):
+        workspace.serving_endpoints.update_config("claims-triage", served_entities=[entity("1")], traffic_config=(
+            TrafficConfig(routes=[Route(served_model_name="triage-1", traffic_percentage=90)])))
+    workspace.serving_endpoints.create(name="scratch")
+    with pytest.raises(InvalidParameterValue, match="not ready"):
+        workspace.serving_endpoints.query("scratch", dataframe_records=FEATURES.to_dict("records"))
+    assert sorted(e.name for e in workspace.serving_endpoints.list()) == ["claims-triage", "scratch"]
+    workspace.serving_endpoints.delete("scratch")
+    with pytest.raises(NotFound):
+        workspace.serving_endpoints.get("scratch")
+
+
+def wait_while_updating(workspace, name: str, seconds: float = 60) -> ServingEndpointDetailed:
+    deadline = time.monotonic() + seconds
+    while (endpoint := workspace.serving_endpoints.get(name)).state.config_update == EndpointStateConfigUpdate.IN_PROGRESS:
+        assert time.monotonic() < deadline, f"{name} still updating after {seconds} s"
+        time.sleep(0.2)
+    return endpoint
+
+
+def test_an_update_whose_model_does_not_load_fails_and_the_old_config_keeps_serving(workspace, registered):
+    workspace.serving_endpoints.update_config("claims-triage", served_entities=[entity("99")])
+    failed = wait_while_updating(workspace, "claims-triage")
+    assert failed.state.config_update == EndpointStateConfigUpdate.UPDATE_FAILED
+    assert failed.state.ready == EndpointStateReady.READY and failed.config.config_version == 2
+    answer = workspace.serving_endpoints.query("claims-triage", dataframe_records=FEATURES.to_dict("records"))
+    assert answer.served_model_name in {"triage-1", "triage-2"}
