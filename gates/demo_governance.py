@@ -111,7 +111,7 @@ def init_demo_governance(home: Path, env: Environment | None = None) -> DemoGove
     load_policy(path)  # whatever is there must be valid
     owner = load_private_key(trust.keys_dir / f"{GOVERNANCE_OWNER_ID}.pem")
     ledger = Ledger.for_home(home, env)
-    for policy_file in [path, *sorted(POLICIES_DIR.glob("*/promotion.*.yaml")), *sorted(POLICIES_DIR.glob("*/deployment.*.yaml"))]:
+    for policy_file in [path, *sorted(POLICIES_DIR.glob("*/*.yaml"))]:  # promotion, deployment, monitoring
         sign_policy(policy_file.read_bytes(), policy_name(policy_file), owner, GOVERNANCE_OWNER_ID, home, ledger)
     return DemoGovernance(path, trust, {pid: trust.keys_dir / f"{pid}.pem" for pid in people}, written)
 

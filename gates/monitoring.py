@@ -111,7 +111,8 @@ def judge_quality(figures: WindowFigures | None, policy: MonitoringPolicy) -> Mo
     coverage = figures.labelled / figures.rows if figures.rows else 0.0
     numbers = dict(labelled=figures.labelled, label_coverage=round(coverage, 4), precision=figures.precision,
                    recall=figures.recall, rows=figures.rows)
-    if figures.labelled < limits.min_labelled or figures.precision is None or figures.recall is None:
+    # Precision has no value when nothing was flagged; recall when nothing was positive: judge what there is.
+    if figures.labelled < limits.min_labelled or (figures.precision is None and figures.recall is None):
         return _verdict(policy, QUALITY, "none", f"quality unknown: {figures.labelled} labelled rows "
                         f"(the policy judges from {limits.min_labelled})", figures, **numbers)
     errors = _below(figures, limits.error_min_precision, limits.error_min_recall)
@@ -120,7 +121,7 @@ def judge_quality(figures: WindowFigures | None, policy: MonitoringPolicy) -> Mo
     warnings = _below(figures, limits.warn_min_precision, limits.warn_min_recall)
     if warnings:
         return _verdict(policy, QUALITY, "warn", "; ".join(warnings), figures, **numbers)
-    return _verdict(policy, QUALITY, "pass", f"precision {figures.precision:.3f}, recall {figures.recall:.3f}",
+    return _verdict(policy, QUALITY, "pass", f"precision {_text(figures.precision)}, recall {_text(figures.recall)}",
                     figures, **numbers)
 
 
@@ -164,6 +165,10 @@ def _below(figures: WindowFigures, min_precision: float, min_recall: float) -> l
     if figures.recall is not None and figures.recall < min_recall:
         found.append(f"recall {figures.recall:.3f} < {min_recall:g}")
     return found
+
+
+def _text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _too_few(figures: WindowFigures | None, policy: MonitoringPolicy) -> str:

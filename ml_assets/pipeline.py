@@ -10,6 +10,7 @@ import dagster as dg
 from ml_assets.deployment.assets import build_deployment
 from ml_assets.monitoring.assets import build_monitor
 from ml_assets.monitoring.remediation import build_remediation_sensor
+from ml_assets.monitoring.schedules import monitor_refresh_schedule, retraining_schedule
 from ml_assets.promotion.assets import build_promotion
 from ml_assets.spec import UseCase
 from ml_assets.training.assets import build_model_asset
@@ -20,4 +21,5 @@ def use_case_definitions(use_case: UseCase) -> dg.Definitions:
     deployment, deployment_checks = build_deployment(use_case)
     return dg.Definitions(assets=[build_model_asset(use_case), *promotion, *deployment, build_monitor(use_case)],
                           asset_checks=[*promotion_checks, *deployment_checks],
-                          sensors=[build_remediation_sensor(use_case)])
+                          sensors=[build_remediation_sensor(use_case)],
+                          schedules=[monitor_refresh_schedule(use_case), retraining_schedule(use_case)])

@@ -9,7 +9,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import alerts, approve, audit, data, demo, endpoint, materialize, model, policy, tables
+from lakegate.cli import alerts, approve, audit, data, demo, endpoint, materialize, model, monitor, policy, tables
 
 app = typer.Typer(
     name="lakegate",
@@ -29,6 +29,7 @@ app.add_typer(approve.change_app, name="change")
 app.add_typer(endpoint.app, name="endpoint")
 app.add_typer(policy.app, name="policy")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(monitor.app, name="monitor")
 app.command("serve")(endpoint.serve_command)
 
 err = Console(stderr=True)

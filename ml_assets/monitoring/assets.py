@@ -29,8 +29,8 @@ from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import EndpointNotFound
 from ml_assets import keys
 from ml_assets.monitoring.figures import judged_window
-from ml_assets.monitoring.inputs import arrived_labels, model_age_start, reference_profiles, served_versions, \
-    slice_columns
+from ml_assets.monitoring.inputs import arrived_labels, full_share_version, model_age_start, reference_profiles, \
+    served_versions, slice_columns
 from ml_assets.spec import UseCase
 
 VERDICT_KEY = "verdict"  # check metadata holding the whole verdict, for remediation and the dashboard
@@ -77,7 +77,10 @@ def build_monitor(use_case: UseCase) -> dg.AssetsDefinition:
         result = refresh(store, lake.catalog, endpoint, references, arrived_labels(store, lake.catalog, use_case),
                          slice_columns(use_case), GRANULARITIES, policy.min_window_rows)
         tables = MonitorTables.for_endpoint(lake.catalog, endpoint)
-        champion = registry.alias_version(model, "champion")
+        # The version the endpoint serves with all its traffic is the one judged: after a rolled-back
+        # canary the registry's champion may not be serving yet.
+        champion = full_share_version(served) or registry.alias_version(model, "champion")
+        champion = None if champion is None else str(champion)
         figures = None
         if champion is not None and store.exists(tables.profile_metrics):
             drift = store.read_arrow(tables.drift_metrics) if store.exists(tables.drift_metrics) else None

@@ -24,6 +24,19 @@ def _start(row: dict) -> str:
     return row["window"]["start"].isoformat()
 
 
+def feature_drift(row: dict) -> FeatureDrift:
+    """One drift_metrics row as the verdict reads it: KS for numeric columns, chi-squared for categorical."""
+    test = row["ks_test"] or row["chi_squared_test"] or {}
+    return FeatureDrift(row["column_name"], finite(row["population_stability_index"]), finite(row["js_distance"]),
+                        finite(test.get("pvalue")))
+
+
+def judged(row: dict) -> bool:
+    """Whether a drift row carries a verdict (NULL metrics: a window too small, or no values)."""
+    return any(row[name] is not None for name in ("population_stability_index", "js_distance", "ks_test",
+                                                  "chi_squared_test"))
+
+
 def judged_window(profile: pa.Table, drift: pa.Table, model_id: str, granularity: str,
                   min_rows: int) -> WindowFigures | None:
     """The latest window of `model_id` with at least `min_rows` scored rows, else the latest window
@@ -36,12 +49,9 @@ def judged_window(profile: pa.Table, drift: pa.Table, model_id: str, granularity
     chosen = (full or windows)[-1]
     start = chosen["window"]["start"]
     features = tuple(
-        FeatureDrift(r["column_name"], finite(r["population_stability_index"]), finite(r["js_distance"]),
-                     finite((r["ks_test"] or {}).get("pvalue")) if r["ks_test"] else
-                     finite((r["chi_squared_test"] or {}).get("pvalue")) if r["chi_squared_test"] else None)
-        for r in _rows(drift, model_id, granularity).to_pylist()
+        feature_drift(r) for r in ([] if drift is None else _rows(drift, model_id, granularity).to_pylist())
         if r["window"]["start"] == start and r["drift_type"] == BASELINE and r["column_name"] not in NOT_FEATURES
-        and r["population_stability_index"] is not None)
+        and judged(r))
     rows = int(chosen["count"] or 0)
     coverage = finite(chosen.get("label_coverage")) or 0.0
     return WindowFigures(

@@ -20,6 +20,12 @@ def served_versions(endpoint: Endpoint | None) -> list[str]:
     return sorted({e.entity_version for e in endpoint.config.served_entities}, key=int) if endpoint else []
 
 
+def full_share_version(endpoint: Endpoint | None) -> str | None:
+    """The version holding all of the endpoint's traffic (None mid-rollout or without an endpoint)."""
+    entity = endpoint.config.full_share_entity() if endpoint else None
+    return endpoint.config.entity(entity).entity_version if entity else None
+
+
 def reference_profiles(registry: Registry, model: str, versions: list[str]) -> dict[str, Profile]:
     """model_id (version) → its reference profile; a version without one (trained before the monitor
     existed) is left out, and the monitor reports it as not profiled."""

@@ -52,7 +52,8 @@ def remediate(verdicts: list[MonitorVerdict], endpoint_name: str, model: str, ch
         return Remediation([], [])
     serving = endpoint.config.full_share_entity()
     served_version = endpoint.config.entity(serving).entity_version if serving else None
-    if champion is None or served_version != str(champion):  # mid-rollout or drifted apart: a person decides
+    champion = None if champion is None else str(champion)
+    if served_version != champion:  # mid-rollout, or registry and endpoint drifted apart: a person decides
         champion = None
     target = endpoint.rollback_target()
     target_version = endpoint.config.entity(target).entity_version if target else None
@@ -78,8 +79,8 @@ def latest_acting_verdicts(instance: dg.DagsterInstance, use_case: UseCase, afte
     for family in (DRIFT, QUALITY):
         record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(keys.monitor_key(use_case), family))
         event = record.event.dagster_event if record and record.event else None
-        if event is None or record.id <= after:
-            continue
+        if event is None or record.id <= after or not isinstance(event.event_specific_data, dg.AssetCheckEvaluation):
+            continue  # none yet, already seen, or only planned (its run is under way or died)
         cursor = max(cursor, record.id)
         stored = event.event_specific_data.metadata.get(VERDICT_KEY)
         if stored is not None:

@@ -122,3 +122,9 @@ def test_cooldown_and_dedup_keep_one_bad_hour_from_acting_ten_times():
     assert plan_remediation([verdict], "3", "2", True, recent, POLICY, NOW) == []
     later = NOW + dt.timedelta(minutes=POLICY.actions.cooldown_minutes + 1)
     assert [p.kind for p in plan_remediation([verdict], "3", "2", True, recent, POLICY, later)] == [ROLLBACK, RETRAIN]
+
+
+def test_quality_judges_recall_when_nothing_was_flagged_so_precision_has_no_value():
+    verdict = judge_quality(figures(labelled=200, precision=None, recall=0.0), POLICY)
+    assert verdict.outcome == "error" and "recall 0.000" in verdict.reason
+    assert judge_quality(figures(labelled=200, precision=None, recall=None), POLICY).outcome == "none"
