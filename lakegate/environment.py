@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, StringConstraints,
+                      ValidationError, model_validator)
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 DEFAULT_ENV = "local"
@@ -80,26 +81,29 @@ class TrustConfig(_Strict):
     allow_local_trust_dir: bool = False
 
 
+# The name of an environment variable, never its value: a URL or a password pasted here is refused.
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Severity = Literal["WARN", "ERROR"]
 Notifier = Literal["webhook", "email"]
 
 
 class WebhookConfig(_Strict):
-    # A Slack-style incoming webhook carries its secret in the URL, so the URL itself comes from this variable.
-    url_env: str = "LAKEGATE_ALERT_WEBHOOK_URL"
+    # A Slack-style incoming webhook carries its secret in the URL, so the URL itself comes from this
+    # variable; a name with WEBHOOK in it makes the secret guards (lakegate/secrets.py) know its value.
+    url_env: EnvVarName = "LAKEGATE_ALERT_WEBHOOK_URL"
     timeout_seconds: PositiveFloat = 5.0
 
 
 class EmailConfig(_Strict):
     # "host:port" of the SMTP relay, from this variable (it differs per deployment, like the credentials).
-    server_env: str = "LAKEGATE_ALERT_SMTP_SERVER"
+    server_env: EnvVarName = "LAKEGATE_ALERT_SMTP_SERVER"
     sender: str
     recipients: list[str] = Field(min_length=1)
     starttls: bool = False
     # Both unset: no login (a local relay). The password's variable name ends in _PASSWORD, so the
     # secret guards (lakegate/secrets.py) know its value.
-    username_env: str | None = None
-    password_env: str | None = None
+    username_env: EnvVarName | None = None
+    password_env: EnvVarName | None = None
     timeout_seconds: PositiveFloat = 10.0
 
 

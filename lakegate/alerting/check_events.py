@@ -32,10 +32,15 @@ def new_evaluations(instance: dg.DagsterInstance, check_keys: Iterable[dg.AssetC
                     seen: dict[str, int]) -> Iterator[tuple[str, int, Observation]]:
     """(check key, execution id, observation) for each evaluation after `seen[key]`, oldest first.
 
-    A check not in `seen` yields only its latest evaluation: a new sensor (or a reset cursor) starts
-    from the present, not from the whole history."""
-    for key in sorted(check_keys, key=check_key_name):
+    One query finds each check's latest execution; only the checks with one newer than what was seen
+    have their history read. A check not in `seen` yields only its latest evaluation: a new sensor
+    (or a reset cursor) starts from the present, not from the whole history."""
+    keys = sorted(check_keys, key=check_key_name)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys) if keys else {}
+    for key in keys:
         name = check_key_name(key)
+        if key not in latest or latest[key].id <= seen.get(name, -1):
+            continue  # never run, or nothing new since the last tick
         for record in _completed_after(instance, key, seen.get(name)):
             yield name, record.id, _observation(name, record)
 

@@ -19,12 +19,16 @@ SENT, RETRYING, GAVE_UP = "sent", "retrying", "failed"
 
 
 def deliver_pending(table: AlertTable, notifiers: dict[str, Notifier], attempts: int) -> dict[str, int]:
-    """Try each pending delivery once; returns how many sends succeeded and failed."""
+    """Try each pending delivery once; returns how many sends succeeded and failed.
+
+    A notifier that fails is not tried again in the same tick (its other alerts keep their tries),
+    so a receiver that hangs until its timeout costs one timeout per tick, not one per alert."""
     counts = {"sent": 0, "failed": 0}
+    down: set[str] = set()
     for row in table.pending():
         deliveries = {name: dict(row["deliveries"].get(name, {"tries": 0})) for name in row["routes"]}
         for name, delivery in deliveries.items():
-            if delivery.get("status") in (SENT, GAVE_UP):
+            if delivery.get("status") in (SENT, GAVE_UP) or name in down:
                 continue
             delivery["tries"] = delivery.get("tries", 0) + 1
             delivery["at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -34,12 +38,14 @@ def deliver_pending(table: AlertTable, notifiers: dict[str, Notifier], attempts:
                 delivery["status"] = RETRYING if delivery["tries"] < attempts else GAVE_UP
                 delivery["error"] = str(exc)
                 counts["failed"] += 1
+                down.add(name)
                 _logger.warning("alert %s: %s delivery try %d failed: %s", row["alert_id"], name, delivery["tries"], exc)
             else:
                 delivery["status"] = SENT
                 delivery.pop("error", None)
                 counts["sent"] += 1
-        table.update_deliveries([{**row, "deliveries": deliveries, "delivery_status": _status(deliveries)}])
+        if deliveries != row["deliveries"]:
+            table.update_deliveries([{**row, "deliveries": deliveries, "delivery_status": _status(deliveries)}])
     return counts
 
 

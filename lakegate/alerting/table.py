@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable
 from filelock import FileLock
 
@@ -45,6 +46,8 @@ class AlertTable:
 
     def record(self, rows: list[dict]) -> int:
         """Store the rows whose alert_id is new; returns how many were new (a tick with none commits nothing)."""
+        if not rows:
+            return 0
         Path(self.lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
         with self.lock:
             known = set(self._column("alert_id"))
@@ -63,14 +66,19 @@ class AlertTable:
         """Every alert, oldest first, with routes and deliveries parsed."""
         if not self.lake.exists(self.name):
             return []
-        rows = self.lake.read_arrow(self.name).sort_by([("time", "ascending"), ("alert_id", "ascending")]).to_pylist()
-        return [{**r, "routes": json.loads(r["routes"]), "deliveries": json.loads(r["deliveries"])} for r in rows]
+        return _parsed(self.lake.read_arrow(self.name))
 
     def _column(self, column: str) -> list:
         return self.lake.read_arrow(self.name, columns=[column]).column(column).to_pylist() if self.lake.exists(self.name) else []
 
     def pending(self) -> list[dict]:
-        return [r for r in self.read() if r["delivery_status"] == PENDING]
+        """The rows some notifier still has to take."""
+        if not self.lake.exists(self.name):
+            return []
+        # Filtered after the read: files rewritten by a merge hold string_view columns, which
+        # delta-rs 1.6.6's read filters cannot compare with a string.
+        data = self.lake.read_arrow(self.name)
+        return _parsed(data.filter(pc.equal(data["delivery_status"].cast(pa.string()), PENDING)))
 
     def _merge(self, rows: list[dict]):
         return DeltaTable(self.lake.uri(self.name)).merge(
@@ -97,6 +105,11 @@ def _row(alert_id, when, kind, severity, key, title, text, source, run_id, route
     return {"alert_id": alert_id, "time": when, "kind": kind, "severity": severity, "key": key, "title": title,
             "text": text, "source": source, "run_id": run_id, "routes": list(routes),
             "delivery_status": PENDING if routes else TABLE_ONLY, "deliveries": {n: {"tries": 0} for n in routes}}
+
+
+def _parsed(data: pa.Table) -> list[dict]:
+    rows = data.sort_by([("time", "ascending"), ("alert_id", "ascending")]).to_pylist()
+    return [{**r, "routes": json.loads(r["routes"]), "deliveries": json.loads(r["deliveries"])} for r in rows]
 
 
 def _arrow(rows: list[dict]) -> pa.Table:

@@ -20,7 +20,7 @@ from lakegate.alerting.dispatch import deliver_pending
 from lakegate.alerting.liveness import liveness_observations
 from lakegate.alerting.notifiers import notifiers_for
 from lakegate.alerting.table import AlertTable, notice_row, outbox_rows
-from lakegate.alerting.transitions import KeyState, Notice, observe, release
+from lakegate.alerting.transitions import OK, KeyState, Notice, observe, release
 from lakegate.environment import AlertsConfig, Environment
 
 CURSOR_VERSION = 1
@@ -82,8 +82,9 @@ def _publish(notices: list[Notice], source: str, seen: dict[str, int], states: d
     rows += outbox_rows(home, lambda severity: config.routes.get(severity, []))
     recorded = table.record(rows)
     deliveries = deliver_pending(table, notifiers_for(config, environ), config.delivery_attempts)
-    cursor = json.dumps({"version": CURSOR_VERSION, "seen": seen,
-                         "keys": {k: s.to_json() for k, s in sorted(states.items())}}, sort_keys=True)
+    # A key that is ok and never fired is the default state: the cursor keeps only the others.
+    kept = {k: s.to_json() for k, s in sorted(states.items()) if s.status != OK or s.fired_at is not None}
+    cursor = json.dumps({"version": CURSOR_VERSION, "seen": seen, "keys": kept}, sort_keys=True)
     return TickResult(cursor, notices, recorded, deliveries)
 
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from lakegate import environment
 
@@ -74,11 +75,17 @@ class WebhookReceiver:
 
 
 class SmtpReceiver:
-    """An aiosmtpd server that keeps every message it accepts."""
+    """An aiosmtpd server that keeps every message it accepts; with `login` (user, password) it
+    requires that login (over plain SMTP, as a local relay test)."""
 
-    def __init__(self):
+    def __init__(self, login: tuple[str, str] | None = None):
         self.messages = []
         receiver = self
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            given = (auth_data.login.decode(), auth_data.password.decode())
+            # handled=False: aiosmtpd answers the 535 itself (its default on failure is to say nothing).
+            return AuthResult(success=given == login, handled=False)
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
@@ -86,7 +93,8 @@ class SmtpReceiver:
                 return "250 OK"
 
         self.port = _free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        auth = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False} if login else {}
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **auth)
         self.server = f"127.0.0.1:{self.port}"
 
     def __enter__(self):

@@ -7,6 +7,7 @@ from lakegate import environment
 from lakegate.alerting.sensors import CHECK_ALERT_SENSOR, LIVENESS_SENSOR, alert_sensors
 from lakegate.alerting.transitions import FIRING, HELD, OK, OPEN, RESOLVED, KeyState, Observation, observe, release
 from lakegate.environment import AlertsConfig, ConfigError, load_environment
+from lakegate.secrets import secret_values
 
 
 def obs(passed: bool, at: float, ref: str = "", severity: str = "ERROR") -> Observation:
@@ -78,6 +79,7 @@ def test_cooldown_overrides_apply_per_check():
     ("  routes: {INFO: []}\n", "alerts.routes.INFO"),
     ("  webhook: {url: https://hooks.example/T0}\n", r"alerts.webhook.url: Extra inputs are not permitted"),
     ("  email: {sender: a@b, recipients: []}\n", "alerts.email.recipients"),
+    ("  webhook: {url_env: 'https://hooks.example/T0/B0/x'}\n", "alerts.webhook.url_env: String should match pattern"),
 ])
 def test_bad_alert_settings_are_clear_errors(tmp_path, monkeypatch, alerts, message):
     monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", tmp_path)
@@ -98,3 +100,12 @@ def test_both_alert_sensors_run_by_default_at_the_environments_intervals():
     assert {n: s.minimum_interval_seconds for n, s in sensors.items()} == {CHECK_ALERT_SENSOR: 30, LIVENESS_SENSOR: 60}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING and s.required_resource_keys == {"platform"}
                for s in sensors.values())
+
+
+def test_the_shipped_alert_variables_are_known_secrets_to_the_ledger_guards():
+    names = set()
+    for name in ("dev", "test", "prod"):
+        alerts = load_environment(name).alerts
+        names |= {alerts.webhook.url_env, alerts.email.password_env}
+    environ = {n: "https://hooks.example/T0/B0/XXXXXXXXXXXX" for n in names}
+    assert set(secret_values(environ=environ)) == {f"${n}" for n in names}
