@@ -1,8 +1,9 @@
 """Alerts: an append-only outbox under `$LAKEGATE_HOME/alerts/outbox.jsonl`, one JSON object a line.
 
 The control plane raises one when a break-glass approval lets a version serve past the deployment
-gate. Delivery (webhook, email) and the `<catalog>.monitoring.alerts` table read this outbox; they
-are the monitoring issue's work. An alert is written durably before the act it reports returns.
+gate. An alert is written durably before the act it reports returns. The alert sensors and
+`lakegate alerts list` store its lines in `<catalog>.monitoring.alerts`, from where they are
+delivered (lakegate/alerting/; docs/decisions/0025-alert-delivery.md).
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, PositiveInt, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, StringConstraints,
+                      ValidationError, model_validator)
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 DEFAULT_ENV = "local"
@@ -80,6 +81,62 @@ class TrustConfig(_Strict):
     allow_local_trust_dir: bool = False
 
 
+# The name of an environment variable, never its value: a URL or a password pasted here is refused.
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Severity = Literal["WARN", "ERROR"]
+Notifier = Literal["webhook", "email"]
+
+
+class WebhookConfig(_Strict):
+    # A Slack-style incoming webhook carries its secret in the URL, so the URL itself comes from this
+    # variable; a name with WEBHOOK in it makes the secret guards (lakegate/secrets.py) know its value.
+    url_env: EnvVarName = "LAKEGATE_ALERT_WEBHOOK_URL"
+    timeout_seconds: PositiveFloat = 5.0
+
+
+class EmailConfig(_Strict):
+    # "host:port" of the SMTP relay, from this variable (it differs per deployment, like the credentials).
+    server_env: EnvVarName = "LAKEGATE_ALERT_SMTP_SERVER"
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    starttls: bool = False
+    # Both unset: no login (a local relay). The password's variable name ends in _PASSWORD, so the
+    # secret guards (lakegate/secrets.py) know its value.
+    username_env: EnvVarName | None = None
+    password_env: EnvVarName | None = None
+    timeout_seconds: PositiveFloat = 10.0
+
+
+class AlertsConfig(_Strict):
+    """Alerts on asset checks and on sensors or schedules that stopped ticking (lakegate/alerting/)."""
+
+    check_sensor_interval_seconds: PositiveInt = 30
+    liveness_sensor_interval_seconds: PositiveInt = 60
+    # After a check's alert fires, the same check does not fire again for this long (flapping).
+    cooldown_seconds: NonNegativeInt = 900
+    # Per check, by its key as Dagster prints it ("silver/claims:row_count").
+    cooldown_overrides: dict[str, NonNegativeInt] = {}
+    # Which notifiers each severity goes to; every alert is kept in <catalog>.monitoring.alerts anyway.
+    routes: dict[Severity, list[Notifier]] = {"WARN": [], "ERROR": []}
+    webhook: WebhookConfig | None = None
+    email: EmailConfig | None = None
+    # A failed delivery is tried again at the next ticks, this many tries in all, then marked failed.
+    delivery_attempts: PositiveInt = 3
+    # A sensor or schedule is stale when its last good tick is older than this many intervals.
+    liveness_tolerance: float = Field(default=3.0, ge=1.0)
+
+    @model_validator(mode="after")
+    def _routes_name_configured_notifiers(self) -> "AlertsConfig":
+        for severity, notifiers in self.routes.items():
+            for notifier in notifiers:
+                if getattr(self, notifier) is None:
+                    raise ValueError(f"routes.{severity} names {notifier!r}, which has no {notifier}: section")
+        return self
+
+    def cooldown_for(self, key: str) -> int:
+        return self.cooldown_overrides.get(key, self.cooldown_seconds)
+
+
 class Environment(_Strict):
     name: str
     catalog: Literal["dev", "test", "prod"]
@@ -89,6 +146,7 @@ class Environment(_Strict):
     landing_sensor_interval_seconds: int = 30
     serving: ServingConfig = ServingConfig()
     trust: TrustConfig = TrustConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @property
     def home(self) -> Path:

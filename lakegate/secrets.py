@@ -1,7 +1,7 @@
 """Every secret this installation uses, for the guards that keep them out of the ledger and bundles.
 
 Three sources: environment variables whose names look secret (`*_KEY`, `*_TOKEN`, `*_SECRET`,
-`*PASSWORD*`); the files the local environment generates under `$LAKEGATE_HOME/secrets/` (serving
+`*PASSWORD*`, and `*WEBHOOK*`: a Slack-style webhook URL is its own credential); the files the local environment generates under `$LAKEGATE_HOME/secrets/` (serving
 tokens, the PII key); and private-key files in the trust directory's `keys/` (the demo people's and
 the release signer's keys), whose base64 lines are what would leak if one were pasted anywhere.
 Values shorter than MIN_SECRET_LENGTH are too common to refuse.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET)$|PASSWORD", re.IGNORECASE)
+SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET)$|PASSWORD|WEBHOOK", re.IGNORECASE)
 MIN_SECRET_LENGTH = 8
 
 
