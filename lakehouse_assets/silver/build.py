@@ -52,9 +52,13 @@ def silver_columns(df: DataFrame) -> list[str]:
 
 
 def latest_per_key(df: DataFrame, table: SilverTable) -> DataFrame:
+    """The latest row of each business key. Most keys have one row: only the rows of keys that
+    repeat are ranked (a window sorts every row it is given: 2-3 times slower over all of them)."""
+    key = list(table.key)
     order = [F.col(table.source.updated_at).desc_nulls_last(), F.col("_ingested_at").desc(), F.col("_source_file").desc(), F.col("_row_number").desc()]
-    window = Window.partitionBy(*table.key).orderBy(*order)
-    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1)
+    repeated = df.groupBy(*key).count().filter(F.col("count") > 1).select(*key)
+    ranked = df.join(repeated, key, "left_semi").withColumn("_rank", F.row_number().over(Window.partitionBy(*key).orderBy(*order)))
+    return df.join(repeated, key, "left_anti").unionByName(ranked.filter(F.col("_rank") == 1).drop("_rank"))
 
 
 def quarantine_rows(evaluated: DataFrame, table: SilverTable, now: dt.datetime) -> DataFrame:
@@ -92,7 +96,9 @@ def build_silver(
     silver_name, quarantine_name = f"{catalog}.silver.{table.name}", f"{catalog}.quarantine.{table.name}"
     with staging(spark, lake, silver_name) as area:
         # One evaluation of the conformed, checked rows feeds the counts and both writes.
-        evaluated = area.stage(evaluate(table.conform(bronze, table.source, hmac_key), list(table.expectations)), "evaluated")
+        evaluated = evaluate(table.conform(bronze, table.source, hmac_key), list(table.expectations))
+        # Only quarantine reads the raw row: kept rows stage without it.
+        evaluated = area.stage(evaluated.withColumn("_raw", F.when(F.col(DROP_COLUMN), F.col("_raw"))), "evaluated")
         counts = count_failures(evaluated, list(table.expectations))
         raise_on_fail_actions(silver_name, counts.results)
 
