@@ -128,7 +128,7 @@ def test_a_home_whose_log_holds_absolute_paths_is_keyed_by_source_and_file(home,
     assert check_bronze_conservation(Lake(moved / "lake"), "dev", "claims", moved / "landing", moved / "rejected").holds
 
 
-def reads_of(monkeypatch, home) -> list[str]:
+def reads_of(monkeypatch) -> list[str]:
     """Record every landed or rejected file read from now on."""
     import pathlib
 
@@ -141,7 +141,7 @@ def test_an_ingested_file_is_known_by_its_stat_without_being_read(home, monkeypa
     land(home, "claims", "a.csv", [claim("C1"), claim("C2")])
     ingest(home)
     land(home, "claims", "b.csv", [claim("C3")])
-    reads = reads_of(monkeypatch, home)
+    reads = reads_of(monkeypatch)
     report = ingest(home)
     conservation = check_bronze_conservation(Lake(home / "lake"), "dev", "claims", home / "landing", home / "rejected")
     assert report.ingested_files == ["claims/b.csv"] and conservation.holds and conservation.landed_rows == 3
@@ -165,7 +165,7 @@ def test_a_touched_file_is_hashed_once_and_not_ingested_again(home, monkeypatch)
     path = land(home, "claims", "a.csv", [claim("C1")])
     ingest(home)
     path.touch()
-    reads = reads_of(monkeypatch, home)
+    reads = reads_of(monkeypatch)
     assert ingest(home).rows == 0 and ingest(home).rows == 0
     assert reads == ["a.csv"]  # the second run knows the new stat
     assert check_bronze_conservation(Lake(home / "lake"), "dev", "claims", home / "landing", home / "rejected").holds
