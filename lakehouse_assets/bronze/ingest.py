@@ -1,6 +1,9 @@
 """Incremental, exactly-once ingestion of landed files into bronze, as Auto Loader does it.
 
-A file is new when its (key, content hash) is not in the ingest log. A file's key is its path
+A file is new when its (key, content hash) is not in the ingest log. A file the log has seen with
+the same key, size and modification time is known without being read (no re-hash), so a run costs
+what its new files cost, not what the history holds; any other file is read once, and those bytes
+are hashed, parsed and counted. A file's key is its path
 relative to the landing root (`claims/2026-01-15.csv`): a LAKEGATE_HOME copied, restored or moved
 elsewhere re-ingests nothing. Logs written before keys were relative hold absolute paths; their
 last two parts (`<source>/<file>`, the landing layout) are the key. Readable files are appended
@@ -16,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +28,7 @@ import pyarrow.compute as pc
 
 from lakegate.lake import Lake
 from lakegate.lineage import FILES_KEY
-from lakehouse_assets.bronze.parse import UnreadableFile, content_hash, count_landed_rows, parse_file
+from lakehouse_assets.bronze.parse import UnreadableFile, content_hash, count_lines, decompressed, parse_file
 from lakehouse_assets.landing import LandingSource
 
 INGEST_LOG = "ingest_log"
@@ -41,8 +45,13 @@ _LOG_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("bronze_version", pa.int64()),
         ("ingested_at", pa.timestamp("us", tz="UTC")),
+        # What the file looked like when read: a file with the same key, size and mtime is not read again.
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("counted_lines", pa.int64()),  # data lines counted independently of the parser
     ]
 )
+UNCHANGED = "unchanged"  # a file seen again under new stat values, content already ingested: stat memo only
 
 
 @dataclass
@@ -78,16 +87,39 @@ def ingest_log(lake: Lake, catalog: str) -> pa.Table:
     return lake.read_arrow(name) if lake.exists(name) else _LOG_SCHEMA.empty_table()
 
 
-def already_ingested(lake: Lake, catalog: str, source: str) -> set[tuple[str, str]]:
+def source_log_rows(lake: Lake, catalog: str, source: str) -> list[dict]:
     log = ingest_log(lake, catalog)
-    mine = log.filter(pc.equal(log["source"], source))
-    return {(logged_key(p), h) for p, h in zip(mine["path"].to_pylist(), mine["content_hash"].to_pylist())}
+    return log.filter(pc.equal(log["source"], source)).to_pylist()
 
 
-def pending_files(lake: Lake, catalog: str, source: LandingSource, landing_root: Path) -> list[Path]:
-    """Files in the source's landing folder not yet ingested (by key and content hash)."""
-    seen = already_ingested(lake, catalog, source.name)
-    return [p for p in landing_files(landing_root / source.name) if (landing_key(p, landing_root), _hash(p)) not in seen]
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> "FileStat":
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class SourceLog:
+    """What the ingest log knows of one source's files."""
+
+    hashes: set[tuple[str, str]]  # (key, content hash) of every file seen
+    stats: dict[tuple[str, int, int], int | None]  # (key, size, mtime_ns) -> lines counted when read
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> "SourceLog":
+        """From the source's rows of the ingest log (source_log_rows)."""
+        hashes = {(logged_key(r["path"]), r["content_hash"]) for r in rows}
+        stats = {(logged_key(r["path"]), r["size"], r["mtime_ns"]): r.get("counted_lines")
+                 for r in rows if r.get("size") is not None and r["status"] != "rejected"}
+        return cls(hashes, stats)
+
+    def knows(self, key: str, stat: FileStat) -> bool:
+        return (key, stat.size, stat.mtime_ns) in self.stats
 
 
 def ingest_source(
@@ -98,38 +130,48 @@ def ingest_source(
     rejected_root: Path,
     now: dt.datetime | None = None,
 ) -> IngestReport:
-    import time
-
     now = now or dt.datetime.now(dt.timezone.utc)
     report = IngestReport(source=source.name)
     bronze_name = f"{catalog}.bronze.{source.name}"
-    hashes_in_bronze = _hashes_committed_but_unlogged(lake, catalog, source.name)
+    logged = source_log_rows(lake, catalog, source.name)
+    hashes_in_bronze = _hashes_committed_but_unlogged(lake, bronze_name, logged)
+    seen = SourceLog.of(logged)
     parsed, log_rows = [], []
     started = time.perf_counter()
-    for path in pending_files(lake, catalog, source, landing_root):
-        key = landing_key(path, landing_root)
+    for path in landing_files(landing_root / source.name):
+        key, stat = landing_key(path, landing_root), FileStat.of(path)
+        if seen.knows(key, stat):
+            continue
+        raw = path.read_bytes()  # the one read of this file: hashed, parsed and counted from these bytes
+        digest = content_hash(raw)
+        if (key, digest) in seen.hashes:  # touched or copied, same content: remember its new stat
+            log_rows.append(_log_row(source.name, key, digest, UNCHANGED, None, None, None, now, stat, _lines(path, raw)))
+            continue
         try:
-            result = parse_file(path, source)
+            result = parse_file(path, source, raw)
         except UnreadableFile as exc:
-            target = reject_file(path, rejected_root / source.name, str(exc), now)
+            lines = _lines(path, raw)
+            reject_file(path, rejected_root / source.name, str(exc), now, digest, lines)
             report.rejected_files[key] = str(exc)
-            log_rows.append(_log_row(source.name, key, _hash(target), "rejected", count_landed_rows(target), str(exc), None, now))
+            log_rows.append(_log_row(source.name, key, digest, "rejected", lines, str(exc), None, now, stat, lines))
             continue
-        if result.content_hash in hashes_in_bronze:  # a previous run died before logging it
-            log_rows.append(_log_row(source.name, key, result.content_hash, "ingested", result.landed_rows, "recovered", None, now))
+        counted = _lines(path, raw)
+        if digest in hashes_in_bronze:  # a previous run died before logging it
+            log_rows.append(_log_row(source.name, key, digest, "ingested", result.landed_rows, "recovered", None, now, stat, counted))
             continue
-        parsed.append((key, result))
+        parsed.append((key, result, stat, counted))
     report.seconds_parsing = time.perf_counter() - started
     if parsed:
-        table = pa.concat_tables([_with_file_columns(key, r, source, now) for key, r in parsed])
-        files = [{"path": key, "content_hash": r.content_hash, "rows": r.landed_rows} for key, r in parsed]
+        table = pa.concat_tables([_with_file_columns(key, r, source, now) for key, r, _, _ in parsed])
+        files = [{"path": key, "content_hash": r.content_hash, "rows": r.landed_rows} for key, r, _, _ in parsed]
         report.bronze_version = lake.write_arrow(
             bronze_name, table, mode="append", commit_metadata={FILES_COMMIT_KEY: json.dumps(files)}
         )
         report.rows = table.num_rows
-        for key, r in parsed:
+        for key, r, stat, counted in parsed:
             report.ingested_files.append(key)
-            log_rows.append(_log_row(source.name, key, r.content_hash, "ingested", r.landed_rows, None, report.bronze_version, now))
+            log_rows.append(_log_row(source.name, key, r.content_hash, "ingested", r.landed_rows, None,
+                                     report.bronze_version, now, stat, counted))
     elif not lake.exists(bronze_name):
         # An empty table still exists, so downstream reads and row counts work from the first run.
         report.bronze_version = lake.write_arrow(bronze_name, _empty_bronze(source), mode="append")
@@ -138,7 +180,15 @@ def ingest_source(
     return report
 
 
-def reject_file(path: Path, rejected_dir: Path, reason: str, now: dt.datetime) -> Path:
+def _lines(path: Path, raw: bytes) -> int | None:
+    """Data lines in the file's bytes, counted apart from the parser (None when it cannot be decompressed)."""
+    try:
+        return count_lines(decompressed(path, raw))
+    except UnreadableFile:
+        return None
+
+
+def reject_file(path: Path, rejected_dir: Path, reason: str, now: dt.datetime, digest: str, rows: int | None) -> Path:
     """Move an unreadable file out of landing, keeping it whole, with a reason file beside it."""
     rejected_dir.mkdir(parents=True, exist_ok=True)
     target = rejected_dir / path.name
@@ -150,8 +200,8 @@ def reject_file(path: Path, rejected_dir: Path, reason: str, now: dt.datetime) -
         "landed_at": str(path),
         "reason": reason,
         "rejected_at": now.isoformat(),
-        "content_hash": _hash(target),
-        "rows": count_landed_rows(target),
+        "content_hash": digest,
+        "rows": rows,
     }
     target.with_name(target.name + ".reason.json").write_text(json.dumps(reason_doc, indent=2))
     return target
@@ -177,22 +227,18 @@ def _empty_bronze(source: LandingSource) -> pa.Table:
 def _with_file_columns(key: str, parsed, source: LandingSource, now: dt.datetime) -> pa.Table:
     n = parsed.rows.num_rows
     t = parsed.rows
-    t = t.append_column("_source_file", pa.array([key] * n, pa.string()))
-    t = t.append_column("_file_hash", pa.array([parsed.content_hash] * n, pa.string()))
-    t = t.append_column("_ingested_at", pa.array([now] * n, pa.timestamp("us", tz="UTC")))
+    # pa.repeat, not a Python list per row: 0.05 s instead of 0.4 s for a 250k-line file.
+    t = t.append_column("_source_file", pa.repeat(pa.scalar(key, pa.string()), n))
+    t = t.append_column("_file_hash", pa.repeat(pa.scalar(parsed.content_hash, pa.string()), n))
+    t = t.append_column("_ingested_at", pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), n))
     return t.select(bronze_schema(source).names)
 
 
-def _hashes_committed_but_unlogged(lake: Lake, catalog: str, source: str) -> set[str]:
+def _hashes_committed_but_unlogged(lake: Lake, bronze_name: str, logged: list[dict]) -> set[str]:
     """Content hashes in bronze commits newer than anything the ingest log recorded."""
-    bronze_name = f"{catalog}.bronze.{source}"
     if not lake.exists(bronze_name):
         return set()
-    log = ingest_log(lake, catalog)
-    versions = log.filter(pc.equal(log["source"], source))["bronze_version"]
-    last_logged = pc.max(versions).as_py() if len(versions) else -1
-    if last_logged is None:
-        last_logged = -1
+    last_logged = max((r["bronze_version"] for r in logged if r["bronze_version"] is not None), default=-1)
     hashes: set[str] = set()
     for commit in lake.history(bronze_name):
         if commit.get("version", -1) > last_logged and FILES_COMMIT_KEY in commit:
@@ -200,12 +246,9 @@ def _hashes_committed_but_unlogged(lake: Lake, catalog: str, source: str) -> set
     return hashes
 
 
-def _hash(path: Path) -> str:
-    return content_hash(path.read_bytes())
-
-
-def _log_row(source, key, digest, status, rows, reason, version, now) -> dict:
+def _log_row(source, key, digest, status, rows, reason, version, now, stat: FileStat, counted: int | None) -> dict:
     return {
         "source": source, "path": key, "content_hash": digest, "status": status,
         "rows": rows, "reason": reason, "bronze_version": version, "ingested_at": now,
+        "size": stat.size, "mtime_ns": stat.mtime_ns, "counted_lines": counted,
     }

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from lakegate.lake import Lake
-from lakehouse_assets.contracts import check_contract, computed_once
+from lakehouse_assets.contracts import check_contract
 from lakehouse_assets.derived.table import DerivedTable
+from lakehouse_assets.staging import staging
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ def build_derived(spark: SparkSession, lake: Lake, catalog: str, table: DerivedT
         if inputs[name] is None:
             raise SourceMissing(f"{table.table(catalog)} reads {name}, which does not exist yet: materialize it first")
         frames[source] = lake.read_spark(spark, name, version=inputs[name])
-    # Computed once: the rows checked against the contract are the rows written.
-    rows = computed_once(spark, table.transformation(frames).select(*(c.name for c in table.columns)))
     name = table.table(catalog)
-    check_contract(rows, name, table.columns, unique=table.key)
-    version = lake.write_spark(rows, name, inputs=inputs)
+    with staging(spark, lake, name) as area:
+        # Computed once: the rows checked against the contract are the rows written.
+        rows = area.stage(table.transformation(frames).select(*(c.name for c in table.columns)), "rows")
+        check_contract(rows, name, table.columns, unique=table.key)
+        version = lake.write_spark(rows, name, inputs=inputs)
     return DerivedResult(name, version, lake.read_spark(spark, name).count(), inputs)

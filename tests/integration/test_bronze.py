@@ -126,3 +126,46 @@ def test_a_home_whose_log_holds_absolute_paths_is_keyed_by_source_and_file(home,
     shutil.move(home, moved)
     assert ingest(moved).ingested_files == []
     assert check_bronze_conservation(Lake(moved / "lake"), "dev", "claims", moved / "landing", moved / "rejected").holds
+
+
+def reads_of(monkeypatch) -> list[str]:
+    """Record every landed or rejected file read from now on."""
+    import pathlib
+
+    reads, real = [], pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda p: reads.append(p.name) or real(p))
+    return reads
+
+
+def test_an_ingested_file_is_known_by_its_stat_without_being_read(home, monkeypatch):
+    land(home, "claims", "a.csv", [claim("C1"), claim("C2")])
+    ingest(home)
+    land(home, "claims", "b.csv", [claim("C3")])
+    reads = reads_of(monkeypatch)
+    report = ingest(home)
+    conservation = check_bronze_conservation(Lake(home / "lake"), "dev", "claims", home / "landing", home / "rejected")
+    assert report.ingested_files == ["claims/b.csv"] and conservation.holds and conservation.landed_rows == 3
+    assert reads == ["b.csv"]  # read once, by ingestion; the check uses what it counted
+
+
+def test_a_changed_file_of_the_same_size_is_detected(home):
+    import os
+
+    path = land(home, "claims", "a.csv", [claim("C1")])
+    ingest(home)
+    before = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"C1,", b"C7,"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
+    assert path.stat().st_size == before.st_size
+    assert ingest(home).rows == 1
+    assert {r["claim_id"] for r in Lake(home / "lake").read_arrow("dev.bronze.claims").to_pylist()} == {"C1", "C7"}
+
+
+def test_a_touched_file_is_hashed_once_and_not_ingested_again(home, monkeypatch):
+    path = land(home, "claims", "a.csv", [claim("C1")])
+    ingest(home)
+    path.touch()
+    reads = reads_of(monkeypatch)
+    assert ingest(home).rows == 0 and ingest(home).rows == 0
+    assert reads == ["a.csv"]  # the second run knows the new stat
+    assert check_bronze_conservation(Lake(home / "lake"), "dev", "claims", home / "landing", home / "rejected").holds

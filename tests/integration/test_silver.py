@@ -12,6 +12,7 @@ from lakehouse_assets.expectations import ExpectationFailed
 from lakehouse_assets.silver.build import build_silver, torn_pair
 from lakehouse_assets.silver.tables import SILVER_TABLES
 from lakehouse_assets.sources import SOURCES
+from lakehouse_assets.staging import STAGING_DIR
 from tests.integration.landing import claim, land, member
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,7 @@ def test_fail_stops_and_leaves_the_previous_version_unchanged(home, spark):
         run(home, spark, "claims")
     assert lake.version("dev.silver.claims") == first.silver_version
     assert lake.read_arrow("dev.silver.claims").to_pylist() == before
+    assert staged_leftovers(lake) == []  # the failed build's staged rows are gone too
 
 
 def test_latest_record_per_key_wins_and_duplicates_are_superseded(home, spark):
@@ -76,6 +78,11 @@ def test_latest_record_per_key_wins_and_duplicates_are_superseded(home, spark):
     silver = by_id(lake.read_arrow("dev.silver.claims").to_pylist())
     assert silver["C1"]["amount"] == 90.0 and len(silver) == 2
     assert result.superseded_rows == 2 and result.bronze_rows == 4
+    assert staged_leftovers(lake) == []
+
+
+def staged_leftovers(lake):
+    return sorted(p.name for p in (lake.root / STAGING_DIR).glob("*"))
 
 
 def test_members_are_pseudonymized(home, spark):

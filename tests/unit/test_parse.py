@@ -90,3 +90,32 @@ def test_gzip_is_read(tmp_path):
 def test_unreadable_files_raise_with_a_reason(tmp_path, name, content, reason):
     with pytest.raises(UnreadableFile, match=reason):
         parse_file(write(tmp_path, name, content), PROVIDERS)
+
+
+def test_the_vectorised_reader_gives_what_line_by_line_parsing_gives(tmp_path):
+    """Every kind of odd line among plain ones: each row equals the csv module's reading of its line."""
+    from lakehouse_assets.bronze.parse import _parse_line_by_line
+
+    good = b"P1,A,cardiology,north,in,2025-01-01"
+    odd = [
+        b'P2,"Smith, Jones",oncology,south,out,2025-01-01\r',  # quoted comma, CRLF
+        b"P3,Caf\xe9,cardiology,north,in,2025-01-01",  # invalid UTF-8
+        "P4,Café,cardiology,north,in,2025-01-01".encode(),  # valid non-ASCII
+        b'P5,a"b,c,north,in,2025-01-01',  # a quote inside a field
+        b"P6,A\rB,cardiology,north,in,2025-01-01",  # a bare carriage return
+        b"\r\r",  # blank: no row
+        b"",  # blank: no row
+        b"P7,N/A,,north,in,NULL",  # null-looking strings stay raw; empty is None
+        b"P8,too,few",
+        b'P9,"open,cardiology,north,in,2025-01-01',
+        b'P10,"A ""quoted"" name",cardiology,north,in,2025-01-01',
+        good,
+    ]
+    body = f"{HEADER}\n".encode() + b"\n".join([good, *odd, good])
+    parsed = parse_file(write(tmp_path, "p.csv", body), PROVIDERS)
+    lines = [line.rstrip(b"\r") for line in body.split(b"\n")[1:] if line.strip(b"\r")]
+    assert parsed.rows.equals(_parse_line_by_line(lines, HEADER.split(","), PROVIDERS))
+    assert parsed.landed_rows == len(lines) == count_landed_rows(tmp_path / "p.csv") == 12
+    by_id = {r["provider_id"]: r for r in rows(parsed)}
+    assert by_id["P7"]["provider_name"] == "N/A" and by_id["P7"]["specialty"] is None
+    assert by_id["P10"]["provider_name"] == 'A "quoted" name'
