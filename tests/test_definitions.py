@@ -39,3 +39,15 @@ def test_every_silver_expectation_is_an_asset_check():
             assert (f"silver/{table.name}", expectation_check_name(e.name)) in check_keys
         assert (f"silver/{table.name}", "silver_row_conservation") in check_keys
         assert (f"bronze/{table.name}", "bronze_row_conservation") in check_keys
+
+
+def test_every_use_case_has_its_monitor_schedules_and_remediation_sensor():
+    from lakegate.definitions import defs
+    from ml_assets.usecases import USE_CASES
+
+    schedules = {s.name: s for s in defs.schedules}
+    sensors = {s.name for s in defs.sensors}
+    for name in USE_CASES:
+        assert schedules[f"{name}_monitor_refresh"].cron_schedule == "5 * * * *"
+        assert f"{name}_retraining" in schedules and f"{name}_remediation" in sensors
+    assert {"asset_check_alerts", "sensor_and_schedule_liveness"} <= sensors

@@ -128,3 +128,9 @@ def test_quality_judges_recall_when_nothing_was_flagged_so_precision_has_no_valu
     verdict = judge_quality(figures(labelled=200, precision=None, recall=0.0), POLICY)
     assert verdict.outcome == "error" and "recall 0.000" in verdict.reason
     assert judge_quality(figures(labelled=200, precision=None, recall=None), POLICY).outcome == "none"
+
+
+def test_retraining_is_due_at_the_cadence_and_never_without_a_champion():
+    from ml_assets.monitoring.schedules import retraining_due
+
+    assert retraining_due(30.0, 30) and not retraining_due(29.9, 30) and not retraining_due(None, 30)
