@@ -8,17 +8,14 @@ rolls it out as a canary against the incumbent while the demo replays landed rec
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import requests
 
 from lakegate.cli.materialize import console, print_summary, run_graph
+from lakegate.environment import current_environment
+from lakegate.serving.auth import resolve_tokens
+from lakegate.serving.process import ServerProcess, start_lakegate_serve
 
 
 def deploy_and_serve(home: Path, use_cases: list) -> bool:
@@ -93,43 +90,21 @@ def print_rollout(outcome) -> None:
 
 
 class DemoServer:
-    """`lakegate serve` in a subprocess on a free port, stopped with SIGTERM (which flushes its log)."""
+    """`lakegate serve` in a subprocess on a free port (lakegate/serving/process.py), ready once every
+    worker has loaded its models, stopped with SIGTERM (which flushes its inference log)."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, token: str, home: Path):
-        self.proc, self.url, self.token, self.home = proc, url, token, home
+    def __init__(self, process: ServerProcess, token: str):
+        self.process, self.url, self.token = process, process.url, token
 
     @classmethod
     def start(cls, home: Path, timeout: float = 120) -> "DemoServer":
-        from lakegate.environment import current_environment
-        from lakegate.serving.auth import resolve_tokens
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        log = open(home / "logs" / "demo-serve.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "lakegate.cli.main", "serve", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        server = cls(proc, f"http://127.0.0.1:{port}", resolve_tokens(current_environment().serving, home).invoke.decode(), home)
-        console.print(f"starting the serving runtime on {server.url} (log: {log.name})")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"lakegate serve exited with {proc.returncode}; see {log.name}")
-            if server._workers_ready():
-                return server
-            time.sleep(0.3)
-        server.stop()
-        raise RuntimeError(f"lakegate serve was not ready in {timeout:.0f} s; see {log.name}")
-
-    def _workers_ready(self) -> bool:
-        from lakegate.environment import current_environment
-        from lakegate.serving.routing import worker_states
-
-        try:
-            ok = requests.get(self.url + "/ping", headers=self._auth(), timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
-        return ok and len(worker_states(self.home)) >= current_environment().serving.workers
+        env = current_environment()
+        token = resolve_tokens(env.serving, home).invoke.decode()
+        log = home / "logs" / "demo-serve.log"
+        console.print(f"starting the serving runtime (log: {log})")
+        process = start_lakegate_serve(home, token, log=log, all_workers=env.serving.workers, ready_timeout=timeout)
+        console.print(f"serving on {process.url}")
+        return cls(process, token)
 
     def _auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
@@ -147,11 +122,5 @@ class DemoServer:
                       f"{answer.status_code} {answer.text} from {answer.headers.get('x-lakegate-model-version')}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        self.process.stop()
         console.print("serving runtime stopped; its inference logs are in dev.serving.<endpoint>_inference_log")

@@ -154,7 +154,7 @@ def _document(name: str, url: str | None) -> dict:
         return _manager(url).document(name)
     from lakegate.environment import lakegate_home
     from lakegate.serving.admin import endpoint_document
-    from lakegate.serving.routing import worker_states
+    from lakegate.serving.worker_status import worker_states
 
     return endpoint_document(_local().get(name), worker_states(lakegate_home()))
 

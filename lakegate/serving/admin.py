@@ -29,7 +29,7 @@ from lakegate.serving.endpoints import (
     parse_config,
 )
 from lakegate.serving.http import Reply, error_reply, header
-from lakegate.serving.routing import worker_states
+from lakegate.serving.worker_status import worker_states
 
 
 

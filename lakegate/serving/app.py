@@ -32,7 +32,7 @@ from lakegate.serving.http import (
 )
 from lakegate.serving.inference_log import InferenceRecord
 from lakegate.serving.metrics import ServingMetrics
-from lakegate.serving.models import Answer
+from lakegate.serving.models import Answer, Scoring
 from lakegate.serving.routing import RoutingTable
 
 _logger = logging.getLogger(__name__)
@@ -177,7 +177,14 @@ class ServingApp:
                 return await asyncio.to_thread(model.answer, body, content_type, max_rows)
         if model.scorer is None:  # MLflow's pyfunc path can take tens of ms: keep the loop free
             return await asyncio.to_thread(model.answer, body, content_type, max_rows)
-        return model.answer(body, content_type, max_rows)
+        prepared = model.prepare(body, content_type, max_rows)
+        if not isinstance(prepared, Scoring):
+            return prepared
+        try:  # scored with the other requests of this loop turn (lakegate/serving/batching.py)
+            scores = await model.batcher.score(prepared.model_input)
+        except Exception:  # noqa: BLE001 - a bug of ours must still answer, and be logged
+            return model.failed()
+        return model.finish(prepared, scores)
 
     def _no_endpoint_message(self, name: str | None) -> str:
         known = ", ".join(sorted(self.routing.routes)) or "none"

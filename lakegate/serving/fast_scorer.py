@@ -159,6 +159,7 @@ class FastScorer:
     numeric: tuple[str, ...]  # passed-through columns, after the encoded ones
     forest: _Forest
     inverse_link: Callable[[np.ndarray], np.ndarray]
+    batch_rows: int = ROUTED_MAX_ROWS  # the most rows worth joining into one call (the routed walk)
 
     def matrix(self, columns: Mapping[str, Any]) -> np.ndarray:
         """The classifier's input rows, as the pipeline's first two steps make them."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
+import orjson
 import pyarrow as pa
 
 from lakegate.names import split_three_level
@@ -242,8 +243,8 @@ def to_json_line(record: InferenceRecord) -> str:
     for name in ("scores", "record_keys"):
         if row[name] is not None:
             row[name] = [_valid_text(v) for v in row[name]]
-    try:
-        return json.dumps(row, separators=(",", ":"), default=_plain) + "\n"
+    try:  # orjson: a fifth of json's cost on the request path; NaN is written as null
+        return orjson.dumps(row, default=json_default).decode() + "\n"
     except (TypeError, ValueError):  # a circular or unprintable value: keep the answer, not its detail
         for name in ("features", "response", "scores", "record_keys"):
             row[name] = None
@@ -261,7 +262,8 @@ def _valid_text(value):
     return value
 
 
-def _plain(value):
+def json_default(value):
+    """JSON for what JSON has no type for: a numpy scalar's value, else the value's text."""
     item = getattr(value, "item", None)  # numpy scalars
     return item() if callable(item) else str(value)
 

@@ -37,14 +37,21 @@ class ServingMetrics:
         self.generation = Gauge("lakegate_serving_config_generation", "Control-plane generation a worker serves",
                                 multiprocess_mode="livemin")
         self._reported: set[tuple[str, str]] = set()  # traffic series this worker has set
+        self._series: dict[tuple[str, str, int], tuple] = {}  # per (endpoint, entity, status): its children
         self.auth_failures = Counter("lakegate_serving_auth_failures", "Requests refused for a missing or wrong token",
                                      ["route"])
 
     def observe(self, endpoint: str, entity: str, status: int, seconds: float, rows: int) -> None:
-        self.requests.labels(endpoint, entity, str(status)).inc()
-        self.latency.labels(endpoint, entity).observe(seconds)
+        series = self._series.get((endpoint, entity, status))
+        if series is None:  # labels() takes a lock and builds a key: once per series, not per request
+            series = self._series[(endpoint, entity, status)] = (
+                self.requests.labels(endpoint, entity, str(status)), self.latency.labels(endpoint, entity),
+                self.rows.labels(endpoint, entity))
+        requests, latency, scored_rows = series
+        requests.inc()
+        latency.observe(seconds)
         if rows:
-            self.rows.labels(endpoint, entity).inc(rows)
+            scored_rows.inc(rows)
 
     def configured(self, generation: int, shares: dict[str, dict[str, int]]) -> None:
         """Set after every routing change: each served entity's share (0 % too), and 0 for every

@@ -20,7 +20,9 @@ import orjson
 import pandas as pd
 
 from lakegate.registry import Registry, Tags
+from lakegate.serving.batching import ScoreBatcher
 from lakegate.serving.endpoints import ServedEntity
+from lakegate.serving.inference_log import json_default
 from lakegate.serving.protocol import (
     JSON,
     ParsedRequest,
@@ -63,12 +65,21 @@ class Answer:
                                         "the error is in its log", own_wording=True))
 
 
+@dataclass
+class Scoring:
+    """A request parsed and enriched that waits only for its scores from the compiled scorer."""
+
+    request: dict[str, list]  # the columns as the caller sent them
+    model_input: dict[str, Any]  # the request fields and the looked-up features
+
+
 class ServedModel:
     def __init__(self, entity: ServedEntity, pyfunc, enricher=None, scorer=None, scorer_note: str = ""):
         self.entity = entity
         self.pyfunc = pyfunc
         self.enricher = enricher
         self.scorer = scorer
+        self.batcher = ScoreBatcher(scorer.predict_proba, scorer.batch_rows) if scorer is not None else None
         self.scorer_note = scorer_note
         self.schema = pyfunc.metadata.get_input_schema()
         self.model_columns = self.schema.input_names() if self.schema is not None else None
@@ -81,42 +92,64 @@ class ServedModel:
 
     def answer(self, body: bytes, content_type: str | None, max_rows: int) -> Answer:
         """Always an Answer: a bad request is a 4xx naming the field, a failure of ours a logged 500."""
+        prepared = self.prepare(body, content_type, max_rows)
+        if not isinstance(prepared, Scoring):
+            return prepared
+        try:
+            scores = self.scorer.predict_proba(prepared.model_input)
+        except Exception:  # noqa: BLE001 - a bug of ours must still answer, and be logged
+            return self.failed()
+        return self.finish(prepared, scores)
+
+    def prepare(self, body: bytes, content_type: str | None, max_rows: int) -> Answer | Scoring:
+        """Everything before the compiled scorer: a Scoring when only its scores are missing (the
+        server may score several at once, lakegate/serving/batching.py), else the Answer."""
         try:
             if self.enricher is not None:
                 columns = plain_json_columns(body, content_type)
                 if columns is not None:  # the common case, without building a pandas frame
                     _check_rows(len(next(iter(columns.values()))), max_rows)
-                    return self._answer_enriched(columns, None)
+                    return self._enriched(columns, None)
             # An enriched endpoint's callers send keys, not the model's columns: parse without its schema.
             parsed = parse_request(body, content_type, None if self.enricher else self.schema,
                                    metadata=self.pyfunc.metadata)
             _check_frame(parsed.data, max_rows)
             if self.enricher is not None and isinstance(parsed.data, pd.DataFrame):
-                return self._answer_enriched(frame_columns(parsed.data), parsed.params)
+                return self._enriched(frame_columns(parsed.data), parsed.params)
             predictions = predict(self.pyfunc, parsed)
             return Answer(200, format_predictions(predictions, unwrapped=parsed.unwrapped), JSON,
                           n_rows=_rows(parsed.data), scores=self._scores(parsed.data))
         except ScoringError as err:
             return Answer.refused(err)
         except Exception:  # noqa: BLE001 - a bug of ours must still answer, and be logged
-            _logger.exception("scoring failed for %s", self.version_label)
-            return Answer.internal_error()
+            return self.failed()
 
-    def _answer_enriched(self, request: dict[str, list], params: dict | None) -> Answer:
+    def finish(self, scoring: Scoring, scores: np.ndarray) -> Answer:
+        """The answer of a request the compiled scorer gave `scores` (one per row)."""
+        try:
+            flags = self.scorer.flags(scores)
+            return Answer(200, format_predictions(flags), JSON, n_rows=_rows(flags),
+                          features=_features_json(scoring.model_input), scores=scores.tolist(),
+                          record_keys=self.enricher.record_keys(scoring.request))
+        except Exception:  # noqa: BLE001
+            return self.failed()
+
+    def failed(self) -> Answer:
+        _logger.exception("scoring failed for %s", self.version_label)
+        return Answer.internal_error()
+
+    def _enriched(self, request: dict[str, list], params: dict | None) -> Answer | Scoring:
         try:
             columns = self.enricher.model_input(request)
         except ValueError as exc:  # the enricher's RequestError: fields named, values never quoted
             raise ScoringError.bad_request(str(exc)) from None
         if self.scorer is not None:
-            scores = self.scorer.predict_proba(columns)
-            flags = self.scorer.flags(scores)
-        else:
-            model_frame = pd.DataFrame({c: columns[c] for c in self.model_columns})
-            flags = predict(self.pyfunc, ParsedRequest(model_frame, params))
-            scores = self._scores(model_frame)
+            return Scoring(request, columns)
+        model_frame = pd.DataFrame({c: columns[c] for c in self.model_columns})
+        flags = predict(self.pyfunc, ParsedRequest(model_frame, params))
+        scores = self._scores(model_frame)
         return Answer(200, format_predictions(flags), JSON, n_rows=_rows(flags), features=_features_json(columns),
-                      scores=None if scores is None else [float(s) for s in scores],
-                      record_keys=self.enricher.record_keys(request))
+                      scores=scores, record_keys=self.enricher.record_keys(request))
 
     def _scores(self, data) -> list[float] | None:
         """Positive-class probabilities for the inference table, when the model has them."""
@@ -218,12 +251,13 @@ def plain_json_columns(body: bytes, content_type: str | None) -> dict[str, list]
 
 
 def _features_json(columns: dict) -> str:
+    """{"columns", "data"} as JSON; NaN is null (orjson's rule), other odd values their text, as before."""
     names = list(columns)
-    rows = zip(*(c.tolist() if isinstance(c, np.ndarray) else list(c) for c in (columns[n] for n in names)))
-    return json.dumps({"columns": names, "data": [[_plain(v) for v in row] for row in rows]}, default=str)
+    doc = {"columns": names, "data": list(zip(*(c.tolist() if isinstance(c, np.ndarray) else c
+                                                 for c in (columns[n] for n in names))))}
+    try:
+        return orjson.dumps(doc, default=json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): json escapes it
+        rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in doc["data"]]
+        return json.dumps({"columns": names, "data": rows}, default=json_default)
 
-
-def _plain(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

@@ -22,6 +22,8 @@ import socket
 import time
 from pathlib import Path
 
+from lakegate.serving.worker_status import workers_dir
+
 _logger = logging.getLogger(__name__)
 
 SUPERVISOR_ENV = "LAKEGATE_SERVE_SUPERVISOR_PID"
@@ -56,7 +58,7 @@ def exit_with_supervisor(supervisor: int) -> None:
 def stop_orphaned_workers(home: Path, wait_seconds: float = 15.0) -> list[int]:
     """SIGTERM live workers of this home whose supervisor is dead; wait for them to exit."""
     orphans = []
-    for path in (home / "serving" / "workers").glob("*.json"):
+    for path in workers_dir(home).glob("*.json"):
         try:
             doc = json.loads(path.read_text())
             pid, supervisor = int(doc["pid"]), int(doc["supervisor"])
@@ -108,7 +110,7 @@ def forget_dead_workers(home: Path, supervisor: int) -> list[int]:
     from lakegate.serving.metrics import mark_worker_dead
 
     dead = []
-    for path in (home / "serving" / "workers").glob("*.json"):
+    for path in workers_dir(home).glob("*.json"):
         try:
             doc = json.loads(path.read_text())
             pid = int(doc["pid"])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from io import BytesIO, StringIO
 from typing import Any
 
+import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.pyfunc.scoring_server import (
@@ -234,6 +235,9 @@ def predict(model, request: ParsedRequest):
 @_mlflow_errors
 def format_predictions(predictions, unwrapped: bool = False) -> bytes:
     """``{"predictions": ...}`` exactly as MLflow writes it (bare JSON for unified LLM input)."""
+    if not unwrapped and isinstance(predictions, np.ndarray) and predictions.ndim == 1 and predictions.dtype.kind in "iu":
+        # Integer classes, the compiled scorer's answer: the bytes MLflow's json.dump writes, without its encoder.
+        return b'{"predictions": [' + ", ".join(map(str, predictions.tolist())).encode() + b"]}"
     out = StringIO()
     (unwrapped_predictions_to_json if unwrapped else predictions_to_json)(predictions, out)
     return out.getvalue().encode("utf-8")

@@ -23,6 +23,7 @@ from lakegate.atomic_file import write_text_atomically
 from lakegate.serving.control import ControlStore
 from lakegate.serving.endpoints import Endpoint, ServedEntity
 from lakegate.serving.models import ServedModel
+from lakegate.serving.worker_status import status_path
 
 _logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class RoutingTable:
         self.models: dict[tuple[str, str], ServedModel] = {}
         self.errors: dict[str, str] = {}
         self._stamp = None
-        self.status_path = home / "serving" / "workers" / f"{os.getpid()}.json"
+        self.status_path = status_path(home, os.getpid())
         self.supervisor = os.getppid()  # a starting server stops workers whose supervisor has died
 
     def sync_load(self) -> None:
@@ -171,16 +172,3 @@ class RoutingTable:
 
     def remove_status(self) -> None:
         self.status_path.unlink(missing_ok=True)
-
-
-def worker_states(home: Path) -> list[dict]:
-    """Status of the live workers (files of dead ones are ignored)."""
-    states = []
-    for path in sorted((home / "serving" / "workers").glob("*.json")):
-        try:
-            doc = json.loads(path.read_text())
-            os.kill(int(doc["pid"]), 0)
-        except (OSError, ValueError, KeyError):
-            continue
-        states.append(doc)
-    return states

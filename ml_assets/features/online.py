@@ -98,6 +98,9 @@ class OnlineStore:
             v.name: f'SELECT event_ts, {", ".join(chr(34) + f + chr(34) for f in v.feature_names)} FROM "{v.name}" WHERE entity_key = ?'
             for v in self.views
         }
+        # Per view, what a lookup needs, worked out once (lookups are on the serving request path).
+        self._plans = [(self._queries[v.name], v.entity, None if v.ttl is None else v.ttl.total_seconds(),
+                        tuple(v.feature_names)) for v in self.views]
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -117,13 +120,15 @@ class OnlineStore:
     def lookup(self, keys: dict[str, Any], now: float | None = None) -> dict[str, Any]:
         db = self._db()
         out: dict[str, Any] = {}
-        for view in self.views:
-            row = db.execute(self._queries[view.name], (keys.get(view.entity),)).fetchone()
+        for query, entity, ttl_seconds, names in self._plans:
+            row = db.execute(query, (keys.get(entity),)).fetchone()
             fresh = row is not None and (
-                view.ttl is None or (now if now is not None else dt.datetime.now(dt.timezone.utc).timestamp()) - row[0] <= view.ttl.total_seconds()
+                ttl_seconds is None or (now if now is not None else dt.datetime.now(dt.timezone.utc).timestamp()) - row[0] <= ttl_seconds
             )
-            for i, name in enumerate(view.feature_names):
-                out[name] = row[i + 1] if fresh else None
+            if fresh:
+                out.update(zip(names, row[1:]))
+            else:
+                out.update(dict.fromkeys(names))
         return out
 
     def materializations(self) -> dict[str, dict]:

@@ -68,7 +68,7 @@ def served(demo):
 
 
 def wait_for_workers(home: Path, count: int, generation: int | None = None, timeout: float = 120) -> None:
-    from lakegate.serving.routing import worker_states
+    from lakegate.serving.worker_status import worker_states
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

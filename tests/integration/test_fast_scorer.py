@@ -4,6 +4,7 @@ scorer runs the feature core pickled by value inside the model."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 
@@ -16,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from lakegate.registry import Registry
+from lakegate.serving.batching import ScoreBatcher
 from lakegate.serving.fast_scorer import ROUTED_MAX_ROWS, UnsupportedModel, compile_scorer
 from ml_assets.features import request
 from ml_assets.training import tracking
@@ -124,6 +126,23 @@ def test_small_batches_take_the_routed_path_and_agree(scorer, logged):
     batched = np.concatenate([scorer.predict_proba({k: v[i:i + size] for k, v in columns.items()})
                               for i in range(0, len(frame), size)])
     assert np.max(np.abs(one_by_one - expected)) <= 1e-9 and np.max(np.abs(batched - expected)) <= 1e-9
+
+
+def test_requests_scored_together_get_the_bits_they_get_alone(scorer):
+    """The serving worker joins the requests of one loop turn into one call (lakegate/serving/batching.py):
+    each request's probabilities must be the very same floats as when it is scored by itself."""
+    columns = json_columns(varied_rows().sample(300, random_state=6))
+    requests = [{k: v[i:i + 1] for k, v in columns.items()} for i in range(300)]
+    alone = [scorer.predict_proba(r) for r in requests]
+    calls = []
+    batcher = ScoreBatcher(lambda c: calls.append(len(c["amount"])) or scorer.predict_proba(c), scorer.batch_rows)
+
+    async def together():
+        return await asyncio.gather(*(batcher.score(r) for r in requests))
+
+    joined = asyncio.run(together())
+    assert [a.tobytes() for a in joined] == [a.tobytes() for a in alone]
+    assert max(calls) > 1 and len(calls) < len(requests) / 4  # they were joined
 
 
 def test_json_style_columns_agree_with_the_model_on_the_same_values(scorer, logged):

@@ -6,20 +6,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 import requests
 
+from lakegate.serving.process import HOST, ServerProcess, free_port
+
 pytestmark = pytest.mark.integration
 
-HOST = "127.0.0.1"
 TIMEOUT = 10
 MODEL_NAME = "dev.tests.parity_model"
 ENDPOINT = "parity"
@@ -63,26 +60,6 @@ CASES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(url: str, deadline_s: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited early with {proc.returncode}: {proc.stdout.read()[-4000:]}")
-        try:
-            if requests.get(f"{url}/ping", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready within {deadline_s}s")
-
-
 @pytest.fixture(scope="module")
 def model_uri(tmp_path_factory):
     import mlflow
@@ -124,28 +101,18 @@ def model_uri(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mlflow_url(model_uri, tmp_path_factory):
-    port = _free_port()
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
            "MLFLOW_DISABLE_TELEMETRY": "true"}
-    proc = subprocess.Popen(
+    port = free_port()
+    server = ServerProcess.start(
         [str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
          "-h", HOST, "-p", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    url = f"http://{HOST}:{port}"
+        f"http://{HOST}:{port}", tmp_path_factory.mktemp("mlflow-serve") / "serve.log", env=env, ready_timeout=40)
     try:
-        _wait_ready(url, 40, proc)
-        yield url
+        yield server.url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        server.stop(timeout=10)
 
 
 @pytest.fixture(scope="module")
