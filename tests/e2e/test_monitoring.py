@@ -4,12 +4,15 @@ and verdicts, the action they caused with its ledger record, and the commands to
 import json
 import re
 
+import pytest
+
 from lakegate.lake import Lake
 from lakegate.ledger import Ledger
 from lakegate.monitoring import MonitorTables
 from lakegate.serving.control import LocalEndpoints
 from tests.e2e.conftest import cli_in_process
 
+pytestmark = pytest.mark.e2e
 ENDPOINT = "claims-triage"
 
 
@@ -43,7 +46,7 @@ def test_shifted_traffic_is_flagged_and_the_quality_drop_acts_through_the_ledger
         assert f"ledger record {record.seq}" in rollback.reason and rollback.seq > record.seq
         endpoint = LocalEndpoints(home).get(ENDPOINT)
         assert endpoint.config.entity(endpoint.config.full_share_entity()).entity_version == record.inputs["rollback_to_version"]
-    failed = re.search(r"failed \(5xx or no answer\): (\d+)", result.stdout)
+    failed = re.search(r"failed \(5xx or no\s+answer\): (\d+)", result.stdout)  # rich wraps lines
     assert failed and failed.group(1) == "0", result.stdout[-2000:]
 
 
