@@ -37,15 +37,17 @@ def registered(emulator):
     saved_token = os.environ.get("MLFLOW_TRACKING_TOKEN")
     os.environ["MLFLOW_TRACKING_TOKEN"] = emulator.token
     mlflow.set_tracking_uri(emulator.host)
-    mlflow.set_experiment(EXPERIMENT)
+    # an explicit experiment: set_experiment would leave it active (and in MLFLOW_EXPERIMENT_ID) for later tests
+    experiment_id = mlflow.create_experiment(EXPERIMENT)
     fitted = LogisticRegression().fit(FEATURES, LABELS)
-    with mlflow.start_run():
+    with mlflow.start_run(experiment_id=experiment_id):
         # explicit requirements and signature: inferring them loads the model in a subprocess (seconds)
         logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
                                           signature=infer_signature(FEATURES, LABELS))
     mlflow.register_model(logged.model_uri, MODEL)
     yield fitted
     mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
     if saved_token is None:
         os.environ.pop("MLFLOW_TRACKING_TOKEN")
     else:
