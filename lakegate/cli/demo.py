@@ -21,6 +21,7 @@ import os
 import typer
 
 from lakegate.cli.demo_release import release
+from lakegate.cli.errors import UsageError
 from lakegate.cli.materialize import console
 from lakegate.environment import lakegate_home
 
@@ -34,6 +35,8 @@ def demo_command(
     machines: int = typer.Option(120, help="Machines to generate when landing is empty."),
     days: int = typer.Option(240, help="Days of machine data to generate when landing is empty."),
     seed: int = typer.Option(7, help="Random seed for the generated data."),
+    loop: str = typer.Option("yes", help="The closing monitoring loop: yes (after the rest), no, or only "
+                                         "(on a home where the demo has run)."),
 ) -> None:
     """The main job on the embedded default: data → lakehouse → features → models → gates → champions → serving."""
     from gates.demo_governance import init_demo_governance
@@ -41,8 +44,16 @@ def demo_command(
     from ml_assets import keys
     from ml_assets.usecases import USE_CASES
 
+    if loop not in ("yes", "no", "only"):
+        raise UsageError(f"--loop must be yes, no or only, not {loop!r}")
     home = lakegate_home()
     os.environ.setdefault("LAKEGATE_PRINCIPAL", DEMO_TRAINER)  # who trains: never an approver
+    from lakegate.cli.demo_loop import show_the_loop  # here: the serving side loads only when it is reached
+
+    if loop == "only":
+        if not show_the_loop(home, list(USE_CASES.values())):
+            raise typer.Exit(1)
+        return
     governance = init_demo_governance(home)
     console.print(f"demo principals' keys, trusted keys and the ledger anchor: {governance.trust.keys_dir.parent} "
                   f"(outside {home}); policies signed by the demo governance owner")
@@ -63,11 +74,10 @@ def demo_command(
     if not release(home, use_cases, f"({later}) or {test_models}"):
         return
 
-    from lakegate.cli.demo_loop import show_the_loop  # here: the serving side loads only when it is reached
     from lakegate.cli.demo_serving import deploy_and_serve
 
     if not deploy_and_serve(home, use_cases):
         console.print("[red]deployment did not complete[/]: the endpoints keep their previous versions")
         raise typer.Exit(1)
-    if not show_the_loop(home, use_cases):
+    if loop == "yes" and not show_the_loop(home, use_cases):
         raise typer.Exit(1)

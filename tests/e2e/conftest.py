@@ -32,4 +32,4 @@ def cli_in_process(home: Path, *args: str, **extra_env: str) -> subprocess.Compl
 def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """A fresh LAKEGATE_HOME after `lakegate demo` at its default size (the gates need the rows)."""
     home = tmp_path_factory.mktemp("demo-home")
-    return home, run_cli(home, "demo")
+    return home, run_cli(home, "demo", "--loop", "no")  # the loop runs on a copy (tests/e2e/test_monitoring.py)

@@ -3,6 +3,7 @@ and verdicts, the action they caused with its ledger record, and the commands to
 
 import json
 import re
+import shutil
 
 import pytest
 
@@ -10,14 +11,27 @@ from lakegate.lake import Lake
 from lakegate.ledger import Ledger
 from lakegate.monitoring import MonitorTables
 from lakegate.serving.control import LocalEndpoints
-from tests.e2e.conftest import cli_in_process
+from lakegate.trust import trust_dir
+from tests.e2e.conftest import cli_in_process, run_cli
 
 pytestmark = pytest.mark.e2e
 ENDPOINT = "claims-triage"
 
 
-def test_the_monitor_writes_lakehouse_monitoring_tables_for_the_endpoint(demo):
+@pytest.fixture(scope="module")
+def looped(demo, tmp_path_factory):
+    """The closing loop (`lakegate demo --loop only`) on a copy of the session's demo home and its trust
+    directory, so the other end-to-end tests keep the demo's state as it was."""
     home, result = demo
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    copy = tmp_path_factory.mktemp("looped") / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    shutil.copytree(trust_dir(home), trust_dir(copy), symlinks=True)
+    return copy, run_cli(copy, "demo", "--loop", "only", timeout=900)
+
+
+def test_the_monitor_writes_lakehouse_monitoring_tables_for_the_endpoint(looped):
+    home, result = looped
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lake, tables = Lake(home / "lake"), MonitorTables.for_endpoint("dev", ENDPOINT)
     profile, drift = lake.read_arrow(tables.profile_metrics), lake.read_arrow(tables.drift_metrics)
@@ -27,8 +41,8 @@ def test_the_monitor_writes_lakehouse_monitoring_tables_for_the_endpoint(demo):
     assert "BASELINE" in drift["drift_type"].to_pylist()
 
 
-def test_shifted_traffic_is_flagged_and_the_quality_drop_acts_through_the_ledger(demo):
-    home, result = demo
+def test_shifted_traffic_is_flagged_and_the_quality_drop_acts_through_the_ledger(looped):
+    home, result = looped
     status = cli_in_process(home, "monitor", "status", ENDPOINT, "--json")
     assert status.returncode == 0, status.stderr
     doc = json.loads(status.stdout)
@@ -50,9 +64,20 @@ def test_shifted_traffic_is_flagged_and_the_quality_drop_acts_through_the_ledger
     assert failed and failed.group(1) == "0", result.stdout[-2000:]
 
 
-def test_the_action_alerts_and_the_ledger_still_verifies(demo):
-    home, _ = demo
+def test_the_action_alerts_and_the_ledger_still_verifies(looped):
+    home, _ = looped
     alerts = cli_in_process(home, "alerts", "list", "--json")
     assert alerts.returncode == 0
     assert any(ENDPOINT in a["title"] for a in json.loads(alerts.stdout)), alerts.stdout[:2000]
     assert cli_in_process(home, "audit", "verify").returncode == 0
+
+
+def test_the_drill_recovers_serving_after_losing_the_host_and_records_it(looped):
+    home, _ = looped
+    result = run_cli(home, "drill", "machine-failure", "--json", timeout=400)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["passed"] and report["rollback_failed_requests"] == 0
+    assert 0 < report["recovery_seconds"] < 300 and sum(report["requests"].values()) > 0
+    [record] = Ledger.for_home(home).records(kind="drill")
+    assert record.seq == report["ledger_seq"] and record.outcome["recovery_seconds"] == report["recovery_seconds"]
