@@ -41,6 +41,11 @@ class MonitorVerdict:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "MonitorVerdict":
+        """Back from `to_dict` after a JSON round trip (the window comes back as a list)."""
+        return cls(**{**data, "window": tuple(data["window"]) if data.get("window") else None})
+
 
 @dataclass(frozen=True)
 class FeatureDrift:

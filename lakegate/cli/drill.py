@@ -48,16 +48,13 @@ def drill_command(name: str = typer.Argument(..., help="Serving endpoint, e.g. c
     from lakegate.cli.serving_app import local_endpoints
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.ledger import Ledger
-    from ml_assets import keys
+    from lakegate.cli.monitor_status import use_case_served_on
     from ml_assets.features.request_samples import REQUEST_SAMPLES
-    from ml_assets.usecases import USE_CASES
 
-    by_endpoint = {keys.endpoint_name(u): u for u in USE_CASES.values()}
-    if name not in by_endpoint:
-        raise UsageError(f"no endpoint {name!r} to drill; known: {', '.join(sorted(by_endpoint))}")
+    use_case = use_case_served_on(name, "endpoint to drill")
     home, env = lakegate_home(), current_environment()
     endpoints = local_endpoints(env, home)
-    bodies = REQUEST_SAMPLES[by_endpoint[name].name](home / "landing")
+    bodies = REQUEST_SAMPLES[use_case.name](home / "landing")
     if not bodies:
         raise UsageError(f"no landed records to make {name}'s drill traffic from (lakegate data generate)")
     result = run_drill(home, env, endpoints, name, bodies)

@@ -3,7 +3,6 @@ latest check evaluations and the audit ledger, never recomputed."""
 
 from __future__ import annotations
 
-import dagster as dg
 import pyarrow.compute as pc
 
 from gates.monitoring import FAMILIES, drifted
@@ -18,16 +17,21 @@ from lakegate.monitoring import BASELINE, TABLE_COLUMN, MonitorTables
 from lakegate.registry import Registry
 from lakegate.run import persistent_instance
 from ml_assets import keys
-from ml_assets.monitoring.assets import VERDICT_KEY
+from ml_assets.monitoring.assets import stored_verdicts
 from ml_assets.monitoring.figures import NOT_FEATURES, feature_drift, judged
 from ml_assets.usecases import USE_CASES
 
 
-def monitor_status(endpoint: str, granularity: str | None, shown: int) -> dict:
+def use_case_served_on(endpoint: str, what: str):
+    """The use case whose endpoint this is; UsageError naming the known ones otherwise."""
     by_endpoint = {keys.endpoint_name(u): u for u in USE_CASES.values()}
     if endpoint not in by_endpoint:
-        raise UsageError(f"no monitored endpoint {endpoint!r}; known: {', '.join(sorted(by_endpoint))}")
-    use_case, env, home = by_endpoint[endpoint], current_environment(), lakegate_home()
+        raise UsageError(f"no {what} {endpoint!r}; known: {', '.join(sorted(by_endpoint))}")
+    return by_endpoint[endpoint]
+
+
+def monitor_status(endpoint: str, granularity: str | None, shown: int) -> dict:
+    use_case, env, home = use_case_served_on(endpoint, "monitored endpoint"), current_environment(), lakegate_home()
     policy = load_monitoring_policy(env.name, policies_dir(use_case.name))
     granularity = granularity or policy.judged_granularity
     model = use_case.registered_model_name("prod")
@@ -76,12 +80,4 @@ def _drifted(lake: Lake, tables: MonitorTables, granularity: str, policy: Monito
 
 
 def _verdicts(use_case) -> list[dict]:
-    instance, found = persistent_instance(), []
-    for family in FAMILIES:
-        record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(keys.monitor_key(use_case), family))
-        event = record.event.dagster_event if record and record.event else None
-        evaluated = event is not None and isinstance(event.event_specific_data, dg.AssetCheckEvaluation)
-        stored = event.event_specific_data.metadata.get(VERDICT_KEY) if evaluated else None
-        if stored is not None:
-            found.append(dict(stored.value))
-    return found
+    return [v.to_dict() for _, v in stored_verdicts(persistent_instance(), use_case, FAMILIES) if v is not None]

@@ -16,7 +16,7 @@ import time
 import dagster as dg
 
 from gates.checks import SEVERITY
-from gates.monitoring import DRIFT, MODEL_AGE, QUALITY, SLA, MonitorVerdict, judge_drift, judge_model_age, \
+from gates.monitoring import DRIFT, FAMILIES, MODEL_AGE, QUALITY, SLA, MonitorVerdict, judge_drift, judge_model_age, \
     judge_quality, judge_sla
 from gates.monitoring_policy import GRANULARITIES, load_monitoring_policy
 from gates.monitoring_records import record_verdicts
@@ -41,6 +41,22 @@ DESCRIPTIONS = {
     MODEL_AGE: "the champion's age against the model-risk policy's retraining cadence and maximum age",
 }
 _SEVERITY = {"warn": dg.AssetCheckSeverity.WARN, "error": dg.AssetCheckSeverity.ERROR}
+
+
+def stored_verdicts(instance: dg.DagsterInstance, use_case: UseCase, families: tuple[str, ...] = FAMILIES,
+                    after: int = 0) -> list[tuple[int, MonitorVerdict | None]]:
+    """(storage id, verdict) of the latest evaluation of each of the monitor's checks in `families`
+    stored after `after`. An evaluation only planned (its run under way, or dead) is left out; one
+    without a stored verdict comes with None."""
+    found = []
+    for family in families:
+        record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(keys.monitor_key(use_case), family))
+        event = record.event.dagster_event if record and record.event else None
+        if event is None or record.id <= after or not isinstance(event.event_specific_data, dg.AssetCheckEvaluation):
+            continue
+        stored = event.event_specific_data.metadata.get(VERDICT_KEY)
+        found.append((record.id, None if stored is None else MonitorVerdict.from_dict(dict(stored.value))))
+    return found
 
 
 def check_result(verdict: MonitorVerdict) -> dg.AssetCheckResult:

@@ -26,7 +26,7 @@ from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import EndpointManager, EndpointNotFound
 from ml_assets import keys
-from ml_assets.monitoring.assets import VERDICT_KEY
+from ml_assets.monitoring.assets import stored_verdicts
 from ml_assets.spec import UseCase
 
 ACTOR = "lakegate/remediation"
@@ -75,19 +75,8 @@ def remediate(verdicts: list[MonitorVerdict], endpoint_name: str, model: str, ch
 
 def latest_acting_verdicts(instance: dg.DagsterInstance, use_case: UseCase, after: int) -> tuple[list[MonitorVerdict], int]:
     """The monitor's drift and quality verdicts evaluated after storage id `after`, and the new cursor."""
-    verdicts, cursor = [], after
-    for family in (DRIFT, QUALITY):
-        record = instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(keys.monitor_key(use_case), family))
-        event = record.event.dagster_event if record and record.event else None
-        if event is None or record.id <= after or not isinstance(event.event_specific_data, dg.AssetCheckEvaluation):
-            continue  # none yet, already seen, or only planned (its run is under way or died)
-        cursor = max(cursor, record.id)
-        stored = event.event_specific_data.metadata.get(VERDICT_KEY)
-        if stored is not None:
-            data = dict(stored.value)
-            data["window"] = tuple(data["window"]) if data.get("window") else None
-            verdicts.append(MonitorVerdict(**data))
-    return verdicts, cursor
+    found = stored_verdicts(instance, use_case, (DRIFT, QUALITY), after)
+    return [v for _, v in found if v is not None], max([after, *(seq for seq, _ in found)])
 
 
 def build_remediation_sensor(use_case: UseCase) -> dg.SensorDefinition:
