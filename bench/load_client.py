@@ -3,7 +3,8 @@ soon as its answer arrives, for a fixed time. The same client drives every serve
 
     python bench/load_client.py URL PATH BODIES_FILE --token T --concurrency 8 --seconds 15 [--trace]
 
-BODIES_FILE holds one request body per line; connections take them in turn.
+BODIES_FILE holds one request body per line; connections take them in turn. SIGTERM ends the run
+early and still prints the document (a fault test stops the load once the server has recovered).
 
 Raw asyncio streams (uvloop) and pre-built request bytes keep the client's own cost per request
 small, so the server, not the client, sets the pace. A dropped connection is counted and replaced,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import time
 from urllib.parse import urlsplit
 
@@ -57,13 +59,13 @@ _DROPS = (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunErro
 
 
 async def connection(host: str, port: int, payloads: list[bytes], offset: int, until: float, out: list,
-                     trace: bool, stats: dict) -> None:
+                     trace: bool, stats: dict, stop: asyncio.Event) -> None:
     """Send, read, repeat; a dropped connection is counted (and traced) and a new one opened, so a
     benchmark can measure a fault: while the server is down, connecting is retried every 10 ms."""
     i = offset
     writer = None
     try:
-        while time.perf_counter() < until:
+        while time.perf_counter() < until and not stop.is_set():
             if writer is None:
                 try:
                     reader, writer = await asyncio.open_connection(host, port)
@@ -99,7 +101,9 @@ async def run(url: str, path: str, bodies: list[bytes], token: str | None, concu
     stats = {"dropped": 0, "connect_failures": 0}
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(connection(parts.hostname, parts.port, payloads, 97 * n, until, out, trace, stats)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await asyncio.gather(*(connection(parts.hostname, parts.port, payloads, 97 * n, until, out, trace, stats, stop)
                            for n in range(concurrency)))
     wall = time.perf_counter() - started
     latencies = np.array([o[1] for o in out if o[2] != DROPPED]) * 1000.0
