@@ -54,6 +54,11 @@ def monitor_key(use_case: UseCase) -> dg.AssetKey:
     return _key(use_case, "monitor")
 
 
+def drill_key(use_case: UseCase) -> dg.AssetKey:
+    """The endpoint's latest rollback and recovery drill (a ledger record): its check fails a bad drill."""
+    return _key(use_case, "rollback_drill")
+
+
 def batch_scores_key(use_case: UseCase) -> dg.AssetKey:
     """Each day's new prediction points scored by the champion: the playbook's batch path."""
     return _key(use_case, "batch_scores")

@@ -65,3 +65,20 @@ def test_every_use_case_scores_yesterday_in_batch_on_a_daily_schedule():
         job = defs.resolve_job_def(schedule.job_name)
         assert job.asset_layer.executable_asset_keys == {keys.batch_scores_key(use_case)}
         assert job.partitions_def.get_first_partition_key() == "2025-01-01"
+
+
+def test_every_use_case_drills_rollback_on_a_schedule_at_the_policy_cadence():
+    from gates.monitoring_policy import load_monitoring_policy
+    from gates.policy import policies_dir
+    from lakegate.definitions import defs
+    from ml_assets import keys
+    from ml_assets.usecases import USE_CASES
+
+    schedules = {s.name: s for s in defs.schedules}
+    graph = defs.resolve_asset_graph()
+    for use_case in USE_CASES.values():
+        schedule = schedules[f"{use_case.name}_rollback_drill"]
+        assert schedule.cron_schedule == "45 4 * * *" and schedule.execution_timezone == "UTC"  # daily look at the cadence
+        assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == {keys.drill_key(use_case)}
+        assert graph.get(keys.drill_key(use_case)).parent_keys == {keys.deployment_key(use_case)}
+        assert load_monitoring_policy("local", policies_dir(use_case.name)).model_risk.drill_cadence_days == 90
