@@ -19,7 +19,7 @@ def drill_command(name: str = typer.Argument(..., help="Serving endpoint, e.g. c
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.ledger import Ledger
     from lakegate.cli.monitor_status import use_case_served_on
-    from lakegate.serving.drill import drill_and_record, millis_text
+    from lakegate.serving.drill import drill_and_record, report
     from ml_assets.features.request_samples import REQUEST_SAMPLES
 
     use_case = use_case_served_on(name, "endpoint to drill")
@@ -32,11 +32,7 @@ def drill_command(name: str = typer.Argument(..., help="Serving endpoint, e.g. c
     if as_json:
         typer.echo(json.dumps({**asdict(result), "passed": result.passed, "ledger_seq": record.seq}, indent=2))
     else:
-        typer.echo(f"{name}: rollback to {result.rolled_back_to or '(none: one version served)'} in "
-                   f"{millis_text(result.rollback_seconds)}, forward in {millis_text(result.forward_seconds)}, "
-                   f"{result.rollback_failed_requests} failed requests; recovery after losing the host in "
-                   f"{result.recovery_seconds:.1f} s ({result.recovery_failed_requests} requests failed while it was "
-                   f"down); by status {result.requests}; ledger record {record.seq}")
+        typer.echo(report(result, record.seq))
     raise typer.Exit(0 if result.passed else 1)
 
 

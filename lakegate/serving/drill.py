@@ -14,7 +14,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import requests
 
@@ -43,6 +43,19 @@ class DrillResult:
     @property
     def passed(self) -> bool:
         return self.rollback_failed_requests == 0 and self.recovery_seconds <= RECOVERY_TARGET_SECONDS
+
+    @classmethod
+    def from_record(cls, record: Record) -> "DrillResult":
+        return cls(**{f.name: record.outcome[f.name] for f in fields(cls)})
+
+
+def report(result: DrillResult, ledger_seq: int) -> str:
+    """The drill in one sentence, as `lakegate drill` and the demo print it."""
+    return (f"{result.endpoint}: rollback to {result.rolled_back_to or '(none: one version served)'} in "
+            f"{millis_text(result.rollback_seconds)}, forward in {millis_text(result.forward_seconds)}, "
+            f"{result.rollback_failed_requests} failed requests; recovery after losing the host in "
+            f"{result.recovery_seconds:.1f} s ({result.recovery_failed_requests} requests failed while it was "
+            f"down); by status {result.requests}; ledger record {ledger_seq}")
 
 
 def drill_and_record(home, env, endpoints, name: str, bodies: list[bytes], ledger: Ledger) -> tuple[DrillResult, Record]:

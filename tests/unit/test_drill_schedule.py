@@ -37,3 +37,18 @@ def test_the_drill_is_requested_at_the_cadence_after_the_last_drill_and_not_in_b
     assert isinstance(waiting, dg.SkipReason) and "cadence is 90 days" in waiting.skip_message
     again = drill_request(tmp_path, ledger, CLAIMS_TRIAGE, 90, drilled + 90 * DAY + DAY)
     assert isinstance(again, dg.RunRequest) and again.run_key != first.run_key
+
+
+def test_a_drill_record_reads_back_as_the_result_it_records_and_reports_in_one_sentence(tmp_path):
+    from dataclasses import asdict
+
+    from lakegate.serving.drill import DrillResult, report
+
+    result = DrillResult("claims-triage", "triage-1", 0.004, 0.0031, 0, 8.14, 12, {"200": 900, "no answer": 12})
+    record = Ledger.for_home(tmp_path).append("drill", "lakegate/drill", {"endpoint": "claims-triage"}, inputs={},
+                                              outcome={**asdict(result), "passed": result.passed})
+    assert DrillResult.from_record(record) == result
+    assert report(result, record.seq) == (
+        "claims-triage: rollback to triage-1 in 4 ms, forward in 3 ms, 0 failed requests; recovery after losing the "
+        "host in 8.1 s (12 requests failed while it was down); by status {'200': 900, 'no answer': 12}; "
+        f"ledger record {record.seq}")
