@@ -52,3 +52,13 @@ def test_a_drill_record_reads_back_as_the_result_it_records_and_reports_in_one_s
         "claims-triage: rollback to triage-1 in 4 ms, forward in 3 ms, 0 failed requests; recovery after losing the "
         "host in 8.1 s (12 requests failed while it was down); by status {'200': 900, 'no answer': 12}; "
         f"ledger record {record.seq}")
+
+
+def test_lakegate_drill_refuses_an_unknown_endpoint_and_a_home_without_landed_traffic(tmp_path):
+    from tests.cli import run_in_process
+
+    env = {"LAKEGATE_HOME": str(tmp_path), "LAKEGATE_ENV": "local"}
+    unknown = run_in_process(env, "drill", "nope")
+    assert unknown.returncode == 2 and "known: claims-triage, machine-failure" in " ".join(unknown.stderr.split())
+    bare = run_in_process(env, "drill", "claims-triage")
+    assert bare.returncode == 2 and "no landed records" in bare.stderr
