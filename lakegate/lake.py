@@ -96,8 +96,10 @@ class Lake:
         mode: str = "append",
         commit_metadata: dict[str, str] | None = None,
         inputs: dict[str, int | None] | None = None,
+        predicate: str | None = None,
     ) -> int:
-        """Write with delta-rs; returns the new table version. commit_metadata lands in the commit info."""
+        """Write with delta-rs; returns the new table version. commit_metadata lands in the commit info.
+        With `predicate` (an SQL condition, mode overwrite) only the rows it matches are replaced."""
         if inputs is not None:
             commit_metadata = {**(commit_metadata or {}), "userMetadata": json.dumps({INPUTS_KEY: inputs})}
         path = self.path(name)
@@ -106,7 +108,8 @@ class Lake:
             str(path),
             data,
             mode=mode,
-            schema_mode="merge" if mode == "append" else "overwrite",
+            predicate=predicate,
+            schema_mode="merge" if mode == "append" else None if predicate else "overwrite",
             commit_properties=CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None,
         )
         return DeltaTable(str(path)).version()

@@ -101,10 +101,11 @@ def _start_time(pid: int) -> str:
 
 
 def resolve_selection(defs: dg.Definitions, selection: str | None) -> list[dg.AssetKey]:
-    """Dagster's asset selection syntax (e.g. `group:silver`, `key:bronze/claims+`); all when empty."""
+    """Dagster's asset selection syntax (e.g. `group:silver`, `key:bronze/claims+`); when empty, every
+    asset without partitions (a partitioned one, such as a day's batch scores, runs per partition)."""
     graph = defs.resolve_asset_graph()
     if not selection:
-        return sorted(graph.get_all_asset_keys())
+        return sorted(k for k in graph.get_all_asset_keys() if not graph.get(k).is_partitioned)
     try:
         # A multi-asset runs whole (silver and its quarantine): take the siblings along.
         keys = dg.AssetSelection.from_string(selection).required_multi_asset_neighbors().resolve(graph)

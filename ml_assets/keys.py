@@ -9,9 +9,9 @@ from lakegate.environment import CATALOGS
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
-STAGE_TAG = "lakegate/stage"  # training | promotion | deployment | monitoring: select a stage across use cases
+STAGE_TAG = "lakegate/stage"  # training | promotion | deployment | scoring | monitoring: select a stage across use cases
 USE_CASE_TAG = "lakegate/use_case"
-TRAINING, PROMOTION, DEPLOYMENT, MONITORING = "training", "promotion", "deployment", "monitoring"
+TRAINING, PROMOTION, DEPLOYMENT, SCORING, MONITORING = "training", "promotion", "deployment", "scoring", "monitoring"
 
 
 def _key(use_case: UseCase, suffix: str) -> dg.AssetKey:
@@ -54,9 +54,19 @@ def monitor_key(use_case: UseCase) -> dg.AssetKey:
     return _key(use_case, "monitor")
 
 
+def drill_key(use_case: UseCase) -> dg.AssetKey:
+    """The endpoint's latest rollback and recovery drill (a ledger record): its check fails a bad drill."""
+    return _key(use_case, "rollback_drill")
+
+
 def batch_scores_key(use_case: UseCase) -> dg.AssetKey:
     """Each day's new prediction points scored by the champion: the playbook's batch path."""
     return _key(use_case, "batch_scores")
+
+
+def entity_table_key(use_case: UseCase) -> dg.AssetKey:
+    """The asset that writes the use case's prediction points (`schema.table` of its entity rows)."""
+    return dg.AssetKey(use_case.entity_rows.table.split("."))
 
 
 def label_table_key(use_case: UseCase) -> dg.AssetKey:
@@ -80,6 +90,11 @@ def endpoint_name(use_case: UseCase) -> str:
 def selection(stage: str) -> str:
     """A Dagster asset selection of one stage of every use case."""
     return f'tag:{STAGE_TAG}="{stage}"'
+
+
+def excluding(*stages: str) -> str:
+    """A Dagster asset selection clause leaving these stages of every use case out."""
+    return " and ".join(f"not {selection(stage)}" for stage in stages)
 
 
 def use_case_of(model_name: str) -> str | None:

@@ -102,5 +102,8 @@ class UseCase:
     def training_set_table(self, catalog: str) -> str:
         return f"{catalog}.ml.{self.name}_training_set"
 
+    def batch_predictions_table(self, catalog: str) -> str:
+        return f"{catalog}.scoring.{self.name}_batch_predictions"
+
     def registered_model_name(self, catalog: str) -> str:
         return f"{catalog}.{self.model.registry_schema}.{self.model.name}"

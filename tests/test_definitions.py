@@ -51,3 +51,34 @@ def test_every_use_case_has_its_monitor_schedules_and_remediation_sensor():
         assert schedules[f"{name}_monitor_refresh"].cron_schedule == "5 * * * *"
         assert f"{name}_retraining" in schedules and f"{name}_remediation" in sensors
     assert {"asset_check_alerts", "sensor_and_schedule_liveness"} <= sensors
+
+
+def test_every_use_case_scores_yesterday_in_batch_on_a_daily_schedule():
+    from lakegate.definitions import defs
+    from ml_assets import keys
+    from ml_assets.usecases import USE_CASES
+
+    schedules = {s.name: s for s in defs.schedules}
+    for use_case in USE_CASES.values():
+        schedule = schedules[f"{use_case.name}_batch_scoring"]
+        assert schedule.cron_schedule == "15 2 * * *" and schedule.execution_timezone == "UTC"
+        job = defs.resolve_job_def(schedule.job_name)
+        assert job.asset_layer.executable_asset_keys == {keys.batch_scores_key(use_case)}
+        assert job.partitions_def.get_first_partition_key() == "2025-01-01"
+
+
+def test_every_use_case_drills_rollback_on_a_schedule_at_the_policy_cadence():
+    from gates.monitoring_policy import load_monitoring_policy
+    from gates.policy import policies_dir
+    from lakegate.definitions import defs
+    from ml_assets import keys
+    from ml_assets.usecases import USE_CASES
+
+    schedules = {s.name: s for s in defs.schedules}
+    graph = defs.resolve_asset_graph()
+    for use_case in USE_CASES.values():
+        schedule = schedules[f"{use_case.name}_rollback_drill"]
+        assert schedule.cron_schedule == "45 4 * * *" and schedule.execution_timezone == "UTC"  # daily look at the cadence
+        assert defs.resolve_job_def(schedule.job_name).asset_layer.executable_asset_keys == {keys.drill_key(use_case)}
+        assert graph.get(keys.drill_key(use_case)).parent_keys == {keys.deployment_key(use_case)}
+        assert load_monitoring_policy("local", policies_dir(use_case.name)).model_risk.drill_cadence_days == 90

@@ -69,7 +69,7 @@ def demo_command(
         generate_machine_landing(landing, machines, days, seed, dirty, end=dt.date.today())
 
     use_cases = list(USE_CASES.values())
-    later = " and ".join(f"not {keys.selection(stage)}" for stage in (keys.PROMOTION, keys.DEPLOYMENT, keys.MONITORING))
+    later = keys.excluding(keys.PROMOTION, keys.DEPLOYMENT, keys.SCORING, keys.MONITORING)
     test_models = " or ".join(f"key:{keys.test_model_key(u).to_user_string()}" for u in use_cases)
     if not release(home, use_cases, f"({later}) or {test_models}"):
         return

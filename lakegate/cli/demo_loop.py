@@ -1,13 +1,15 @@
 """The demo's closing loop, for each use case that declares a drift scenario
 (ml_assets/features/drift_scenarios.py):
 
-1. a second champion, trained and released through every gate, so a rollback has somewhere to go;
+1. a second champion, trained and released through every gate, so a rollback has somewhere to go,
+   and the rollback drill rehearsed on it (back to the first champion and forward, under load);
 2. traffic from a changed population is replayed against the champion, and its outcomes land later
    through the landing zone, bronze and silver, as real outcomes do;
 3. the monitor refreshes its metric tables and judges the champion: drift flagged, quality dropped;
 4. the remediation sensor acts on the ERROR verdict while normal traffic keeps flowing: the endpoint
    rolls back to the previous champion (a ledger record names the verdict) and a retraining is
    requested; the alerts are in the outbox.
+A drift-only scenario (machine failure) skips the second champion and the outcomes: its verdict alerts.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from lakegate.cli.demo_serving import DemoServer, deploy_and_serve
 from lakegate.cli.materialize import console, print_summary, run_graph
 from lakegate.environment import current_environment
 from lakegate.lake import Lake
+from lakegate.ledger import Ledger
 from lakegate.serving.control import LocalEndpoints
+from lakegate.serving.drill import DrillResult, last_drill, report
 from lakegate.serving.inference_log import inference_table_name
 
 DRAIN_TIMEOUT_SECONDS = 60
@@ -39,7 +43,7 @@ def show_the_loop(home: Path, use_cases: list) -> bool:
         scenario = DRIFT_SCENARIOS.get(use_case.name)
         if scenario is None:
             continue
-        if not _second_champion(home, use_case):
+        if scenario.second_champion and not (_second_champion(home, use_case) and _rehearse(home, use_case)):
             return False
         if not _provoke_and_watch(home, use_case, scenario):
             return False
@@ -61,6 +65,24 @@ def _second_champion(home: Path, use_case) -> bool:
     return True
 
 
+def _rehearse(home: Path, use_case) -> bool:
+    """The rollback drill, as its schedule runs it (the Dagster asset), while there is a version to go back to."""
+    from ml_assets import keys
+
+    endpoint = keys.endpoint_name(use_case)
+    if LocalEndpoints(home).get(endpoint).rollback_target() is None:
+        return True
+    console.print(f"[bold]rehearsal[/]: the rollback drill on {endpoint}, as its schedule runs it, before anything goes wrong")
+    drilled = run_graph(f"key:{keys.drill_key(use_case).to_user_string()}")
+    if not drilled.success:
+        console.print(f"[red]the drill failed[/]: {drilled.failure}")
+        return False
+    record = last_drill(Ledger.for_home(home, current_environment()), endpoint)
+    console.print(report(DrillResult.from_record(record), record.seq), markup=False)
+    print_verdicts(drilled)
+    return True
+
+
 def _provoke_and_watch(home: Path, use_case, scenario) -> bool:
     from ml_assets import keys
     from ml_assets.features.request_samples import REQUEST_SAMPLES
@@ -75,9 +97,10 @@ def _provoke_and_watch(home: Path, use_case, scenario) -> bool:
         statuses, predictions = send_each(server, endpoint, bodies, use_case.entity_rows.key)
         console.print(f"answered by status: {dict(statuses)}")
         _wait_for_rows(lake, table, before + len(bodies))
-        landed = scenario.land_labels(home / "landing", predictions)
-        console.print(f"their outcomes arrive later, the other way round from the predictions: {landed}")
-        print_summary(run_graph(" or ".join(f"key:{k.to_user_string()}" for k in scenario.label_assets)))
+        if scenario.land_labels is not None:
+            landed = scenario.land_labels(home / "landing", predictions)
+            console.print(f"their outcomes arrive later, the other way round from the predictions: {landed}")
+            print_summary(run_graph(" or ".join(f"key:{k.to_user_string()}" for k in scenario.label_assets)))
         monitored = run_graph(f"key:{keys.monitor_key(use_case).to_user_string()}")
         print_summary(monitored)
         if not monitored.success:

@@ -32,7 +32,7 @@ def release(home: Path, use_cases: list, selection: str) -> bool:
     for use_case in use_cases:
         sign_promotion(home, use_case)
     releases = " or ".join(f"key:{keys.release_candidate_key(u).to_user_string()}+" for u in use_cases)
-    released = run_graph(f"({releases}) and not {keys.selection(keys.DEPLOYMENT)} and not {keys.selection(keys.MONITORING)}")
+    released = run_graph(f"({releases}) and {keys.excluding(keys.DEPLOYMENT, keys.SCORING, keys.MONITORING)}")
     print_summary(released)
     for use_case in use_cases:
         print_gates(home, use_case.registered_model_name("test"))

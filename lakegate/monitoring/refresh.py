@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,13 +61,18 @@ class RefreshResult:
     models_without_reference: tuple  # model_ids seen with no reference profile: not profiled
 
 
+SliceLookup = Callable[[pa.ChunkedArray], pa.Table]  # record keys → record_key and one column per looked-up slice
+
+
 def refresh(lake: Lake, catalog: str, endpoint: str, references: dict[str, Profile], labels: pa.Table | None = None,
             slices: Sequence[str] = (), granularities: Sequence[str] = GRANULARITIES, min_rows: int = 100,
-            ) -> RefreshResult:
+            lookup: SliceLookup | None = None) -> RefreshResult:
     """Bring the endpoint's monitor tables up to date with its inference table and the labels so far.
 
     `references` maps model_id (the model version) to its reference profile; `labels` has
-    record_key, label (0/1) and label_available_at; `slices` are feature columns to slice by.
+    record_key, label (0/1) and label_available_at; `slices` are columns to slice by: features of the
+    records, or columns `lookup` gives for the new records' keys (a member's region), looked up once,
+    when the records are first read, and stored with them.
     Windows with fewer than `min_rows` records get profile rows but NULL drift, quality and SLA
     figures, so no check gives them a verdict.
     """
@@ -78,6 +83,8 @@ def refresh(lake: Lake, catalog: str, endpoint: str, references: dict[str, Profi
     records = explode_records(requests) if requests.num_rows else None
     unknown = _unknown_models(requests, references)
     records = _known(records, references) if records is not None else None
+    if lookup is not None and records is not None and records.num_rows:
+        records = with_looked_up(records, lookup(records[RECORD_KEY]))
     requests = _known(request_rows(requests), references) if requests.num_rows else None
 
     new_states = _new_states(records, requests, references, slices, granularities)
@@ -114,6 +121,15 @@ def refresh(lake: Lake, catalog: str, endpoint: str, references: dict[str, Profi
                                                 new_mark)
     return RefreshResult(tuple(sorted(affected)), rows_read, records.num_rows if records is not None else 0, version,
                          versions, unknown)
+
+
+def with_looked_up(records: pa.Table, found: pa.Table) -> pa.Table:
+    """`records` with each column of `found` beside it, matched by record key (NULL where not found)."""
+    at = pc.index_in(records[RECORD_KEY], value_set=found[RECORD_KEY].combine_chunks())
+    for name in found.column_names:
+        if name != RECORD_KEY:
+            records = records.append_column(name, pc.cast(found[name].take(at), pa.string()))
+    return records
 
 
 def _keys(states: dict, triples: set) -> list:

@@ -20,16 +20,16 @@ import dagster as dg
 
 from gates.checks import SEVERITY, Judged, blocking_gate_checks
 from gates.deployment_gate import GATE as APPROVALS_CHECK
-from gates.deployment_gate import DeploymentGate, evaluate_deployment
+from gates.deployment_gate import evaluate_deployment
 from gates.deployment_policy import load_deployment_policy
 from gates.policy import policies_dir
 from lakegate.artifact import model_artifact_hash
 from lakegate.lake import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
-from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import ServedEntity
 from ml_assets import keys
+from ml_assets.deployment.endpoints import gated_endpoints
 from ml_assets.deployment.observe import inference_observer, outcomes_reader
 from ml_assets.deployment.rollout import run_canary
 from ml_assets.spec import UseCase
@@ -85,7 +85,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
         policy = load_deployment_policy(platform.environment, policies_dir(use_case.name), governance=governance)
         result = run_canary(
-            LocalEndpoints(home, registry=registry, guard=DeploymentGate(registry, governance, keys.use_case_of)), endpoint,
+            gated_endpoints(home, registry, governance), endpoint,
             entity, policy, inference_observer(lake.lake(), lake.catalog, endpoint), actor=_actor(),
             reason=f"deploy champion {name} v{version}", outcomes=outcomes_reader(lake.lake(), lake.catalog, use_case.label),
             on_step=lambda step: context.log.info(

@@ -53,6 +53,19 @@ def request_problems(columns: Mapping[str, Sequence], rules: Sequence[RequestFie
     return problems
 
 
+def row_problem(row: Mapping[str, Any], rules: Sequence[RequestField], identifiers: Sequence[str]) -> str | None:
+    """The first problem of one row as `field what is wrong` (a batch refuses the row, not the day)."""
+    for rule in rules:
+        problem = field_problem(rule, row[rule.name]) if rule.name in row else None
+        if problem:
+            return f"{rule.name} {problem}"
+    for name in identifiers:
+        problem = identifier_problem(row[name]) if name in row else None
+        if problem:
+            return f"{name} {problem}"
+    return None
+
+
 def describe(problems: list[str]) -> str:
     shown = "; ".join(problems[:MAX_PROBLEMS])
     more = f"; and {len(problems) - MAX_PROBLEMS} more" if len(problems) > MAX_PROBLEMS else ""

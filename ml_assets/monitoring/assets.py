@@ -30,7 +30,7 @@ from lakegate.serving.endpoints import EndpointNotFound
 from ml_assets import keys
 from ml_assets.monitoring.figures import judged_window
 from ml_assets.monitoring.inputs import arrived_labels, full_share_version, model_age_start, reference_profiles, \
-    served_versions, slice_columns
+    served_versions, slice_columns, slice_lookup
 from ml_assets.spec import UseCase
 
 VERDICT_KEY = "verdict"  # check metadata holding the whole verdict, for remediation and the dashboard
@@ -91,7 +91,8 @@ def build_monitor(use_case: UseCase) -> dg.AssetsDefinition:
             served = None
         references = reference_profiles(registry, model, served_versions(served))
         result = refresh(store, lake.catalog, endpoint, references, arrived_labels(store, lake.catalog, use_case),
-                         slice_columns(use_case), GRANULARITIES, policy.min_window_rows)
+                         slice_columns(use_case), GRANULARITIES, policy.min_window_rows,
+                         slice_lookup(store, lake.catalog, use_case))
         tables = MonitorTables.for_endpoint(lake.catalog, endpoint)
         # The version the endpoint serves with all its traffic is the one judged: after a rolled-back
         # canary the registry's champion may not be serving yet.

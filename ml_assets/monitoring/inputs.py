@@ -1,18 +1,22 @@
 """What a use case's monitor reads besides its inference table: each served version's reference
-profile (logged with its training run), the labels that have arrived, and the columns to slice by."""
+profile (logged with its training run), the labels that have arrived, the columns to slice by, and
+how to look up the slices a served record does not carry."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from lakegate.lake import Lake
 from lakegate.monitoring import Profile
+from lakegate.monitoring.refresh import SliceLookup
 from lakegate.monitoring.inference_rows import LABEL, LABEL_AVAILABLE_AT, RECORD_KEY
 from lakegate.registry import REFERENCE_PROFILE_ARTIFACT, Registry, RegistryError
 from lakegate.serving.endpoints import Endpoint
-from ml_assets.spec import UseCase
+from ml_assets.spec import Slice, UseCase
 from ml_assets.training.columns import model_input_columns
 
 
@@ -51,10 +55,40 @@ def arrived_labels(lake: Lake, catalog: str, use_case: UseCase) -> pa.Table | No
 
 
 def slice_columns(use_case: UseCase) -> list[str]:
-    """The spec's slices that a served record carries (model inputs); a slice looked up in another
-    table (a member's region) is judged by the bias gate at promotion, not sliced live."""
+    """The columns the monitor slices by: the spec's slices a served record carries (model inputs),
+    then those looked up in another table (a member's region), named as the spec names them."""
     inputs = set(model_input_columns(use_case))
-    return [s.column for s in use_case.slices if s.table is None and s.column in inputs]
+    return [s.column for s in use_case.slices if s.table is None and s.column in inputs] + \
+        [s.name for s in _looked_up(use_case)]
+
+
+def _looked_up(use_case: UseCase) -> list[Slice]:
+    return [s for s in use_case.slices if s.table is not None and s.key is not None]
+
+
+def slice_lookup(lake: Lake, catalog: str, use_case: UseCase) -> SliceLookup | None:
+    """Record keys → each looked-up slice's value: the record's entity row (a claim) names the key (its
+    member), whose row in the slice's table has the value. A record not (yet) in the entity table, or
+    whose key the slice's table lacks, gets NULL: a slice of its own."""
+    looked_up, rows = _looked_up(use_case), use_case.entity_rows
+    if not looked_up:
+        return None
+
+    def lookup(record_keys: pa.ChunkedArray) -> pa.Table:
+        wanted = pc.unique(record_keys.drop_null().combine_chunks().cast(pa.string()))
+        entity = f"{catalog}.{rows.table}"
+        columns = sorted({rows.key, *(s.key for s in looked_up)})
+        events = lake.table(entity).to_pyarrow_dataset().to_table(columns=columns, filter=ds.field(rows.key).isin(wanted)) \
+            if lake.exists(entity) else pa.table({c: pa.array([], pa.string()) for c in columns})
+        out = {RECORD_KEY: events[rows.key].cast(pa.string())}
+        for s in looked_up:
+            name = f"{catalog}.{s.table}"
+            source = lake.read_arrow(name, columns=[s.key, s.column]) if lake.exists(name) else None
+            out[s.name] = pa.nulls(events.num_rows, pa.string()) if source is None else \
+                source[s.column].take(pc.index_in(events[s.key], value_set=source[s.key].combine_chunks())).cast(pa.string())
+        return pa.table(out)
+
+    return lookup
 
 
 def model_age_start(registry: Registry, model: str, version: str | None) -> dt.datetime | None:

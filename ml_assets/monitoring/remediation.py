@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from gates.deployment_gate import DeploymentGate
 from gates.monitoring import DRIFT, QUALITY, MonitorVerdict
 from gates.monitoring_policy import MonitoringPolicy, load_monitoring_policy
 from gates.monitoring_records import acted_on_version, past_actions, record_action
@@ -23,9 +22,9 @@ from lakegate.alerts import raise_alert
 from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
-from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import EndpointManager, EndpointNotFound
 from ml_assets import keys
+from ml_assets.deployment.endpoints import gated_endpoints
 from ml_assets.monitoring.assets import stored_verdicts
 from ml_assets.spec import UseCase
 
@@ -93,8 +92,7 @@ def build_remediation_sensor(use_case: UseCase) -> dg.SensorDefinition:
             return dg.SkipReason("no new drift or quality verdict")
         registry, governance = mlflow.registry(), platform.governance()
         policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), governance)
-        endpoints = LocalEndpoints(platform.home_path, registry=registry,
-                                   guard=DeploymentGate(registry, governance, keys.use_case_of))
+        endpoints = gated_endpoints(platform.home_path, registry, governance)
         done = remediate(verdicts, endpoint, model, registry.alias_version(model, "champion"), endpoints,
                          platform.ledger(), policy, platform.home_path, dt.datetime.now(dt.timezone.utc))
         context.update_cursor(str(cursor))

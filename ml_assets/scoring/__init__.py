@@ -1,0 +1,1 @@
+"""Batch scoring: the playbook's batch path, each day's new prediction points scored by the prod champion."""
