@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/lakegate demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # Re-resolve the pinned direct dependencies of pyproject.toml into requirements.lock.
 lock:

@@ -24,3 +24,25 @@ def spark():
     from lakegate.engine import sail_url
 
     return SparkSession.builder.remote(sail_url()).getOrCreate()
+
+
+SHARED_SESSION_FIXTURES = ("e2e", "emulator")  # folders whose modules share one session fixture
+
+
+def test_group(nodeid: str) -> str:
+    """The unit of work one xdist worker takes: a module (its module fixtures are built once), or a
+    whole folder whose modules share a session fixture (one demo, one workspace emulator per run)."""
+    path = nodeid.split("::", 1)[0]
+    folder = path.split("/")[1] if path.count("/") > 1 else ""
+    return folder if folder in SHARED_SESSION_FIXTURES else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs on two workers (`-n 2`), scheduled by test_group."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByTestGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return test_group(nodeid)
+
+    return ByTestGroup(config, log)

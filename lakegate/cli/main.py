@@ -8,6 +8,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lakegate.cli import alerts, approve, audit, data, demo, drill, endpoint, materialize, model, monitor, policy, tables
 
@@ -43,7 +44,8 @@ def main() -> None:
         # Outside standalone mode click returns (not raises) the code of a typer.Exit: pass it on.
         code = app(standalone_mode=False)
     except USER_ERRORS as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        # Unfolded (a path or a name in the message stays whole to copy) and not read as markup.
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)
     except (typer.Exit, SystemExit) as exc:
         sys.exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))
