@@ -1,0 +1,101 @@
+"""The page's charts as Vega-Lite specs, generated with Altair. Each spec names its data set and the
+rows go in its top-level `datasets` after Altair has validated the (small) spec: schema-validating a
+year of cells would cost more than drawing them. Times are UTC throughout."""
+
+from __future__ import annotations
+
+import altair as alt
+
+from lakegate.dashboard.facts import Limits
+from lakegate.dashboard.queries import QUALITY
+
+WIDTH = 640
+_UTC = alt.Scale(type="utc")
+_TIME_AXIS = alt.Axis(format="%m-%d %H:%M", title="window start (UTC)", labelAngle=0)
+_LIMIT_COLOURS = alt.Scale(domain=["warn", "error"], range=["#d39b00", "#c0392b"])
+
+
+def _spec(chart: alt.TopLevelMixin, datasets: dict[str, list[dict]]) -> dict:
+    spec = chart.to_dict()
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def quality(rows: list[dict]) -> dict:
+    """Precision, recall and the error rates per window, over the shaded share of records labelled."""
+    long = [{"start": r["start"], "model_id": r["model_id"], "metric": m, "value": r[m]}
+            for r in rows for m in QUALITY if r[m] is not None]
+    coverage = [{"start": r["start"], "label_coverage": r["label_coverage"] or 0.0} for r in rows]
+    shade = alt.Chart(alt.NamedData("coverage")).mark_area(color="#9ecae1", opacity=0.35, interpolate="step-after").encode(
+        x=alt.X("start:T", scale=_UTC, axis=_TIME_AXIS), y=alt.Y("label_coverage:Q", title="share", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("label_coverage:Q", format=".1%")])
+    lines = alt.Chart(alt.NamedData("quality")).mark_line(point=True).encode(
+        x="start:T", y="value:Q", color=alt.Color("metric:N", title=None), strokeDash="model_id:N",
+        tooltip=["metric:N", "model_id:N", alt.Tooltip("value:Q", format=".3f")])
+    return _spec(alt.layer(shade, lines).properties(width=WIDTH, height=220), {"coverage": coverage, "quality": long})
+
+
+def latency(rows: list[dict], limits: Limits | None) -> dict:
+    long = [{"start": r["start"], "model_id": r["model_id"], "metric": m, "value": r[m]}
+            for r in rows for m in ("latency_p50_ms", "latency_p99_ms") if r[m] is not None]
+    lines = alt.Chart(alt.NamedData("latency")).mark_line(point=True).encode(
+        x=alt.X("start:T", scale=_UTC, axis=_TIME_AXIS), y=alt.Y("value:Q", title="ms"),
+        color=alt.Color("metric:N", title=None), strokeDash="model_id:N",
+        tooltip=["metric:N", "model_id:N", alt.Tooltip("value:Q", format=".2f")])
+    rules = [] if limits is None else [{"limit": "warn", "value": limits.warn_p99_latency_ms},
+                                       {"limit": "error", "value": limits.error_p99_latency_ms}]
+    return _spec(alt.layer(lines, _rules("latency_limits")).properties(width=WIDTH, height=200),
+                 {"latency": long, "latency_limits": rules})
+
+
+def error_rate(rows: list[dict], limits: Limits | None) -> dict:
+    points = [{"start": r["start"], "model_id": r["model_id"], "value": r["error_rate"]}
+              for r in rows if r["error_rate"] is not None]
+    line = alt.Chart(alt.NamedData("errors")).mark_line(point=True, color="#555").encode(
+        x=alt.X("start:T", scale=_UTC, axis=_TIME_AXIS), y=alt.Y("value:Q", title="error rate (5xx share)", axis=alt.Axis(format="%")),
+        strokeDash="model_id:N", tooltip=["model_id:N", alt.Tooltip("value:Q", format=".2%")])
+    rules = [] if limits is None else [{"limit": "warn", "value": limits.warn_error_rate},
+                                       {"limit": "error", "value": limits.error_error_rate}]
+    return _spec(alt.layer(line, _rules("error_limits")).properties(width=WIDTH, height=160),
+                 {"errors": points, "error_limits": rules})
+
+
+def _rules(name: str) -> alt.Chart:
+    return alt.Chart(alt.NamedData(name)).mark_rule(strokeDash=[4, 3]).encode(
+        y="value:Q", color=alt.Color("limit:N", scale=_LIMIT_COLOURS, title="policy limit"),
+        tooltip=["limit:N", "value:Q"])
+
+
+def drift_heatmap(cells: list[dict], metric: str, hourly: bool) -> dict:
+    """Feature × window; a cell links to that feature's reference-against-current distribution."""
+    unit = "utcyearmonthdatehours" if hourly else "utcyearmonthdate"
+    # p-values: darker is more significant; every p at or above 0.05 shares the lightest colour (clamp).
+    scheme = (alt.Scale(scheme="reds", reverse=True, domain=[0, 0.05], clamp=True) if metric == "pvalue"
+              else alt.Scale(scheme="reds"))
+    chart = alt.Chart(alt.NamedData("drift")).mark_rect().encode(
+        x=alt.X(f"{unit}(start):O", title="window start (UTC)", axis=alt.Axis(labelOverlap=True, labelAngle=-60)),
+        y=alt.Y("row:N", title=None), color=alt.Color("value:Q", title=metric, scale=scheme),
+        href="href:N", tooltip=["feature:N", "model_id:N", alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"),
+                                alt.Tooltip("value:Q", format=".4g")])
+    return _spec(chart.properties(width=WIDTH), {"drift": cells})
+
+
+def distribution(rows: list[dict], kind: str) -> dict:
+    base = alt.Chart(alt.NamedData("distribution"))
+    if kind == "numeric":
+        chart = base.mark_line(interpolate="step", point=True).encode(
+            x=alt.X("bin:Q", title="bin centre"), y=alt.Y("share:Q", axis=alt.Axis(format="%")), color="side:N",
+            tooltip=["side:N", "bin:Q", alt.Tooltip("share:Q", format=".2%")])
+    else:
+        chart = base.mark_bar().encode(
+            x=alt.X("bin:N", title=None, sort=None), xOffset="side:N", y=alt.Y("share:Q", axis=alt.Axis(format="%")),
+            color="side:N", tooltip=["side:N", "bin:N", alt.Tooltip("share:Q", format=".2%")])
+    return _spec(chart.properties(width=WIDTH, height=240), {"distribution": rows})
+
+
+def timeline(events: list[dict]) -> dict:
+    chart = alt.Chart(alt.NamedData("events")).mark_point(filled=True, size=90).encode(
+        x=alt.X("time:T", scale=_UTC, axis=alt.Axis(format="%m-%d %H:%M", title="time (UTC)")),
+        y=alt.Y("lane:N", title=None), color=alt.Color("kind:N", title=None), shape="lane:N",
+        tooltip=["lane:N", "label:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S")])
+    return _spec(chart.properties(width=WIDTH, height=120), {"events": events})
