@@ -22,6 +22,26 @@ def open_dashboard(home, env):
     return Dashboard(home, env, source, Registry.from_env(home=home))
 
 
+SNAPSHOT = "dashboard/model_page.html"
+
+
+def model_page_snapshot(model: str, version: str) -> dict[str, bytes]:
+    """{bundle path: the model page, self-contained}, for a model of a use case; {} for any other. A
+    prod version is shown as it is served (its model_id in the metric tables); others with the defaults."""
+    from lakegate.environment import current_environment, lakegate_home
+    from lakegate.registry import Registry
+    from ml_assets.keys import use_case_of
+    from ml_assets.usecases import USE_CASES
+
+    use_case = use_case_of(model)
+    if use_case is None:
+        return {}
+    home, env = lakegate_home(), current_environment()
+    number = str(Registry.from_env(home=home).model_version(model, version).version)
+    query = {"version": number} if model == USE_CASES[use_case].registered_model_name("prod") else {}
+    return {SNAPSHOT: open_dashboard(home, env).snapshot(use_case, query).encode("utf-8")}
+
+
 def dashboard_command(port: Optional[int] = typer.Option(None, help="Port on 127.0.0.1 (default: the environment's "
                                                                      "dashboard.port, 8050)")) -> None:
     """Serve the overview and a page per model on 127.0.0.1 until Ctrl-C; read-only, behind a bearer token."""

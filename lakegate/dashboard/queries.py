@@ -107,7 +107,7 @@ def drift_cells(lake: Lake, drift_table: str, sel: Selection, not_features: froz
     """Feature × window cells of one drift metric against the reference profile (BASELINE)."""
     sources = DRIFT_METRICS[sel.metric]
     where = (ds.field("granularity") == sel.granularity) & (ds.field("drift_type") == BASELINE) \
-        & _slice_filter(sel.slice) & ~ds.field("column_name").isin(sorted(not_features))
+        & _slice_filter(sel.slice) & ~ds.field("column_name").isin(pa.array(sorted(not_features), pa.string()))
     if sel.version != ALL_VERSIONS:
         where = where & (ds.field("model_id") == sel.version)
     snapshot = latest(lake, drift_table, ["window", "model_id", "column_name", *sources], where)

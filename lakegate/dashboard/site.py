@@ -56,9 +56,10 @@ class Dashboard:
             return feature_page(self._reading(), self._facts_of(parts[1]), query, scripts)
         raise NotFound(f"no page {path}")
 
-    def snapshot(self, use_case: str) -> str:
-        """The model page with its filters' defaults and every script inlined: opens from a file, offline."""
-        return model_page(self._reading(), self._facts_of(use_case), {}, assets.inlined())
+    def snapshot(self, use_case: str, query: dict[str, str] | None = None) -> str:
+        """The model page (its filters' defaults unless `query` says) with every script inlined: it
+        opens from a file, offline."""
+        return model_page(self._reading(), self._facts_of(use_case), query or {}, assets.inlined())
 
     def serve(self, port: int) -> None:
         app = DashboardApp(dashboard_token(self.env, self.home), self.render)
