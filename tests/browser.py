@@ -17,17 +17,22 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-dev-shm-usage", "--window-size=1280,2000")
 RENDER_TIMEOUT_SECONDS = 30
 
-# Resolves once every chart on the page has been embedded: {name: [mark count, error]}.
+# Resolves once every chart on the page has been embedded: {marks: {name: items drawn}, errors, slots}.
+# Counted in vega's scenegraph: items of data marks (role "mark"), not axes, legends or titles.
 MARKS = """
 const done = arguments[arguments.length - 1];
-window.lakegateReady.then(() => {
-  const out = {};
-  for (const [name, view] of Object.entries(window.lakegateViews)) {
-    const el = document.getElementById('chart-' + name);
-    out[name] = el.querySelectorAll('svg .mark-symbol path, svg .mark-rect path, svg .mark-line path, '
-                                    + 'svg .mark-area path, svg .mark-rule line').length;
+function count(mark) {
+  let n = 0;
+  for (const item of mark.items || []) {
+    if (mark.role === 'mark' && mark.marktype !== 'group') n += 1;
+    for (const child of item.items || []) n += count(child);
   }
-  done({marks: out, errors: window.lakegateErrors, slots: document.querySelectorAll('[data-chart]').length});
+  return n;
+}
+window.lakegateReady.then(() => {
+  const marks = {};
+  for (const [name, view] of Object.entries(window.lakegateViews)) marks[name] = count(view.scenegraph().root);
+  done({marks: marks, errors: window.lakegateErrors, slots: document.querySelectorAll('[data-chart]').length});
 });
 """
 
