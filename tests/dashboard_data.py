@@ -13,10 +13,12 @@ from lakegate.monitoring import DRIFT_METRICS_SCHEMA, PROFILE_METRICS_SCHEMA, TA
 
 HOUR = dt.timedelta(hours=1)
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+STEP = {"1 hour": HOUR, "1 day": dt.timedelta(days=1)}
 
 
-def _windows(starts: list[dt.datetime]) -> pa.Array:
-    return pa.array([{"start": s, "end": s + HOUR} for s in starts], PROFILE_METRICS_SCHEMA.field("window").type)
+def _windows(starts: list[dt.datetime], granularity: str = "1 hour") -> pa.Array:
+    return pa.array([{"start": s, "end": s + STEP[granularity]} for s in starts],
+                    PROFILE_METRICS_SCHEMA.field("window").type)
 
 
 def _table(schema: pa.Schema, columns: dict) -> pa.Table:
@@ -24,13 +26,14 @@ def _table(schema: pa.Schema, columns: dict) -> pa.Table:
     return pa.table({f.name: columns.get(f.name, pa.nulls(n, f.type)) for f in schema}, schema=schema)
 
 
-def table_rows(hours: int, version: str = "1", slice_: tuple[str, str] | None = None, seed: int = 0) -> pa.Table:
-    """One `:table` row per hourly window: counts, quality (NULL where no label came) and SLA."""
+def table_rows(hours: int, version: str = "1", slice_: tuple[str, str] | None = None, seed: int = 0,
+               granularity: str = "1 hour") -> pa.Table:
+    """One `:table` row per window (`hours` of them): counts, quality (NULL where no label came) and SLA."""
     rng = np.random.default_rng(seed)
-    starts = [START + i * HOUR for i in range(hours)]
+    starts = [START + i * STEP[granularity] for i in range(hours)]
     precision = rng.uniform(0.3, 0.9, hours)
     precision[::5] = np.nan  # every fifth window has no label yet: unknown, never zero
-    columns = {"window": _windows(starts), "granularity": pa.array(["1 hour"] * hours),
+    columns = {"window": _windows(starts, granularity), "granularity": pa.array([granularity] * hours),
                "model_id": pa.array([version] * hours), "column_name": pa.array([TABLE_COLUMN] * hours),
                "count": pa.array(rng.integers(50, 500, hours)), "request_count": pa.array(rng.integers(50, 500, hours)),
                "precision": pa.array(precision, from_pandas=True), "recall": pa.array(rng.uniform(0.2, 0.8, hours)),
@@ -43,19 +46,30 @@ def table_rows(hours: int, version: str = "1", slice_: tuple[str, str] | None = 
     return _table(PROFILE_METRICS_SCHEMA, columns)
 
 
-def drift_rows(hours: int, features: list[str], version: str = "1", seed: int = 0) -> pa.Table:
+def column_rows(hours: int, features: list[str], version: str = "1", granularity: str = "1 hour") -> pa.Table:
+    """The per-feature profile rows of every window (count, nulls, mean), as the monitor writes them."""
+    n = hours * len(features)
+    starts = [START + i * STEP[granularity] for i in range(hours) for _ in features]
+    return _table(PROFILE_METRICS_SCHEMA, {
+        "window": _windows(starts, granularity), "granularity": pa.array([granularity] * n),
+        "model_id": pa.array([version] * n), "column_name": pa.array([f for _ in range(hours) for f in features]),
+        "count": pa.array(np.full(n, 200)), "num_nulls": pa.array(np.zeros(n, np.int64)),
+        "avg": pa.array(np.linspace(0, 1, n))})
+
+
+def drift_rows(hours: int, features: list[str], version: str = "1", seed: int = 0, granularity: str = "1 hour") -> pa.Table:
     """BASELINE drift per window and feature: even-numbered features numeric (KS, PSI), odd categorical (chi², JS)."""
     rng = np.random.default_rng(seed)
     n = hours * len(features)
-    starts = [START + i * HOUR for i in range(hours) for _ in features]
+    starts = [START + i * STEP[granularity] for i in range(hours) for _ in features]
     names = [f for _ in range(hours) for f in features]
     numeric = np.array([features.index(f) % 2 == 0 for f in names])
     pvalues = rng.uniform(0, 1, n)
     test = DRIFT_METRICS_SCHEMA.field("ks_test").type
     tests = [{"statistic": 0.1, "pvalue": float(p)} for p in pvalues]
     return _table(DRIFT_METRICS_SCHEMA, {
-        "window": _windows(starts), "granularity": pa.array(["1 hour"] * n), "model_id": pa.array([version] * n),
-        "column_name": pa.array(names), "drift_type": pa.array(["BASELINE"] * n),
+        "window": _windows(starts, granularity), "granularity": pa.array([granularity] * n),
+        "model_id": pa.array([version] * n), "column_name": pa.array(names), "drift_type": pa.array(["BASELINE"] * n),
         "ks_test": pa.array([t if k else None for t, k in zip(tests, numeric)], test),
         "chi_squared_test": pa.array([None if k else t for t, k in zip(tests, numeric)], test),
         "population_stability_index": pa.array(np.where(numeric, rng.uniform(0, 0.4, n), np.nan), from_pandas=True),

@@ -66,13 +66,19 @@ def _rules(name: str) -> alt.Chart:
         tooltip=["limit:N", "value:Q"])
 
 
-def drift_heatmap(cells: list[dict], metric: str, hourly: bool) -> dict:
-    """Feature × window; a cell links to that feature's reference-against-current distribution."""
+def drift_heatmap(cells: list[dict], metric: str, hourly: bool, link: str, by_version: bool) -> dict:
+    """Feature × window; a cell links to that feature's reference-against-current distribution (`link`
+    plus the cell's feature, window and version). Rows and links are computed in the browser from the
+    cells' four fields: a year of cells sent as strings would weigh ten times more."""
     unit = "utcyearmonthdatehours" if hourly else "utcyearmonthdate"
     # p-values: darker is more significant; every p at or above 0.05 shares the lightest colour (clamp).
     scheme = (alt.Scale(scheme="reds", reverse=True, domain=[0, 0.05], clamp=True) if metric == "pvalue"
               else alt.Scale(scheme="reds"))
-    chart = alt.Chart(alt.NamedData("drift")).mark_rect().encode(
+    # Feature names and versions are identifiers; the window start goes as epoch milliseconds (vega has
+    # parsed it into a time by then).
+    href = f"'{link}&name=' + datum.feature + '&version=' + datum.model_id + '&start=' + time(datum.start)"
+    row = "'v' + datum.model_id + ' · ' + datum.feature" if by_version else "datum.feature"
+    chart = alt.Chart(alt.NamedData("drift")).transform_calculate(href=href, row=row).mark_rect().encode(
         x=alt.X(f"{unit}(start):O", title="window start (UTC)", axis=alt.Axis(labelOverlap=True, labelAngle=-60)),
         y=alt.Y("row:N", title=None), color=alt.Color("value:Q", title=metric, scale=scheme),
         href="href:N", tooltip=["feature:N", "model_id:N", alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"),

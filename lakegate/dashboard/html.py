@@ -76,7 +76,8 @@ EMBED = """
 window.lakegateViews = {}; window.lakegateErrors = [];
 window.lakegateReady = Promise.all(Array.from(document.querySelectorAll('script[data-spec]')).map(function (el) {
   var name = el.getAttribute('data-spec');
-  return vegaEmbed('#chart-' + name, JSON.parse(el.textContent), {renderer: 'svg', actions: false})
+  // Links (a drift cell's click-through) open here, not in a new window.
+  return vegaEmbed('#chart-' + name, JSON.parse(el.textContent), {renderer: 'svg', actions: false, loader: {target: '_self'}})
     .then(function (result) { window.lakegateViews[name] = result.view; })
     .catch(function (error) { window.lakegateErrors.push(name + ': ' + error); console.error(error); });
 }));

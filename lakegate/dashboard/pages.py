@@ -94,12 +94,19 @@ def overview_page(reading: Reading, all_facts: list[ModelFacts], scripts: str) -
     return document("overview", body, scripts)
 
 
+def _window_start(text: str) -> dt.datetime:
+    """A window start as the heatmap links it (epoch milliseconds) or as ISO-8601."""
+    try:
+        if text.isdigit():
+            return dt.datetime.fromtimestamp(int(text) / 1000, dt.timezone.utc)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise NotFound("start must be a window start (epoch milliseconds or ISO-8601)") from None
+
+
 def feature_page(reading: Reading, facts: ModelFacts, query: dict[str, str], scripts: str) -> str:
     name, version, granularity = query.get("name"), query.get("version"), query.get("granularity")
-    try:
-        start = dt.datetime.fromisoformat(query.get("start", ""))
-    except ValueError:
-        raise NotFound("start must be an ISO window start") from None
+    start = _window_start(query.get("start", ""))
     if not name or not version or granularity not in GRANULARITIES:
         raise NotFound("name, version and granularity are required")
     reference = distribution.reference_of(reading.registry, facts.prod_model, version)

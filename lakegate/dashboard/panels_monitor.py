@@ -58,15 +58,12 @@ def sla_panel(snapshot: Snapshot, rows: list[dict], sel: Selection, facts: Model
 def drift_panel(lake: Lake, tables: MonitorTables, sel: Selection, page: str, facts: ModelFacts) -> str:
     not_features = frozenset({TABLE_COLUMN, *facts.outputs})  # the model's output drifts too, but is no input
     snapshot, cells = queries.drift_cells(lake, tables.drift_metrics, sel, not_features)
-    many = sel.version == queries.ALL_VERSIONS
-    for c in cells:
-        c["row"] = f"v{c['model_id']} · {c['feature']}" if many else c["feature"]
-        c["href"] = f"{page}/feature?" + urlencode({"name": c["feature"], "start": c["start"], "version": c["model_id"],
-                                                    "granularity": sel.granularity})
     metric = {"pvalue": "p-value (KS for numeric features, chi-squared for categorical)",
               "psi": "population stability index (numeric features)", "js": "Jensen-Shannon distance (categorical)"}
     shown = [c for c in cells if c["value"] is not None]
-    body = (chart("drift", charts.drift_heatmap(shown, sel.metric, sel.granularity == "1 hour")) if shown
+    link = f"{page}/feature?" + urlencode({"granularity": sel.granularity})
+    spec = charts.drift_heatmap(shown, sel.metric, sel.granularity == "1 hour", link, sel.version == queries.ALL_VERSIONS)
+    body = (chart("drift", spec) if shown
             else '<p class="muted">no drift figures for this selection yet</p>')
     body += f'<p class="muted">colour: {metric[sel.metric]} against the version\'s reference profile; ' \
             f'click a cell for that feature\'s distribution. <span data-figure="drift.cells" ' \

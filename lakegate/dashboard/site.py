@@ -63,5 +63,6 @@ class Dashboard:
 
     def serve(self, port: int) -> None:
         app = DashboardApp(dashboard_token(self.env, self.home), self.render)
+        self.render("/", {})  # warm the registry client and the readers: the first visitor waits for neither
         uvicorn.Server(uvicorn.Config(app, host=HOST, port=port, access_log=False, log_level="warning",
                                       lifespan="on")).run()

@@ -7,6 +7,8 @@ aliases from the registry, traffic from the endpoint's control file.
 
 from __future__ import annotations
 
+from mlflow.exceptions import MlflowException
+
 from lakegate.dashboard.facts import ModelFacts
 from lakegate.evidence import promotion_chain
 from lakegate.governance.change_register import load_register, register_path
@@ -30,7 +32,7 @@ def aliases(registry: Registry, facts: ModelFacts) -> dict:
 def _aliases(registry: Registry, model: str) -> dict[str, str]:
     try:
         return registry.aliases(model)
-    except RegistryError:
+    except (RegistryError, MlflowException):  # not registered (yet) in this catalog
         return {}
 
 

@@ -11,10 +11,12 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
 from deltalake import DeltaTable
+from selenium.webdriver.support.wait import WebDriverWait
 
 from gates.policy import policies_dir
 from lakegate.serving.control import LocalEndpoints
@@ -117,9 +119,11 @@ def test_every_page_loads_with_drawn_charts_and_no_console_error(served, browser
     for panel in ("status", "quality", "sla", "drift", "alerts", "pipeline", "delivery"):
         said = browser.find_element("css selector", f"#panel-{panel} .as-of").text
         assert "as of" in said and ("Delta version" in said or "ledger record" in said), (panel, said)
-    cell = browser.execute_script("return window.lakegateViews.drift.data('drift')[0].href")
-    feature = load(browser, url + cell, "feature-distribution")
+    browser.find_elements("css selector", "#chart-drift svg .mark-rect path")[0].click()  # a heatmap cell
+    WebDriverWait(browser, 30).until(lambda b: "/feature?" in b.current_url)
+    feature = load(browser, browser.current_url, "feature-distribution")
     assert_drawn(feature, at_least=1)
+    assert "reference against current" in browser.find_element("id", "panel-distribution").text
     daily = load(browser, f"{url}/model/{USE_CASE}?granularity=1+day&version=all", "model-claims-triage-daily")
     assert_drawn(daily, at_least=4)
     machines = load(browser, f"{url}/model/machine_failure", "model-machine-failure")  # served, never monitored
@@ -160,6 +164,13 @@ def test_the_numbers_shown_are_the_metric_tables(served, browser):
     assert float(shown[f"traffic.{served_version}"]) == 100.0
     overview = load(browser, f"{url}/", "overview")["figures"]
     assert float(overview[f"overview.{USE_CASE}.precision"]) == last["precision"]
+    start = last["window"]["start"]
+    column = _latest(lake / "claims_triage_profile_metrics", lambda r: (
+        r["granularity"] == granularity and r["model_id"] == served_version and r["slice_key"] is None
+        and r["column_name"] == "amount" and r["window"]["start"] == start))[0]
+    query = urlencode({"granularity": granularity, "name": "amount", "version": served_version, "start": start.isoformat()})
+    feature = load(browser, f"{url}/model/{USE_CASE}/feature?{query}", "feature-amount")["figures"]
+    assert float(feature["distribution.current_count"]) == column["count"] - column["num_nulls"]
 
 
 def test_the_model_pages_snapshot_in_the_evidence_bundle_verifies_and_renders_offline(served, browser, tmp_path):
