@@ -17,22 +17,28 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-dev-shm-usage", "--window-size=1280,2000")
 RENDER_TIMEOUT_SECONDS = 30
 
-# Resolves once every chart on the page has been embedded: {marks: {name: items drawn}, errors, slots}.
-# Counted in vega's scenegraph: items of data marks (role "mark"), not axes, legends or titles.
+# Resolves once every chart on the page has been embedded: {marks: {name: items painted}, unpainted:
+# {name: items drawn without a colour}, errors, slots}. Counted in vega's scenegraph over data marks
+# (role "mark"), not axes, legends or titles: an item with no fill or stroke is drawn but not seen.
 MARKS = """
 const done = arguments[arguments.length - 1];
-function count(mark) {
-  let n = 0;
+const painted = (c) => c && c !== 'transparent' && c !== 'none';
+function count(mark, out) {
   for (const item of mark.items || []) {
-    if (mark.role === 'mark' && mark.marktype !== 'group') n += 1;
-    for (const child of item.items || []) n += count(child);
+    if (mark.role === 'mark' && mark.marktype !== 'group') {
+      if (item.opacity !== 0 && (painted(item.fill) || painted(item.stroke))) out[0] += 1; else out[1] += 1;
+    }
+    for (const child of item.items || []) count(child, out);
   }
-  return n;
+  return out;
 }
 window.lakegateReady.then(() => {
-  const marks = {};
-  for (const [name, view] of Object.entries(window.lakegateViews)) marks[name] = count(view.scenegraph().root);
-  done({marks: marks, errors: window.lakegateErrors, slots: document.querySelectorAll('[data-chart]').length});
+  const marks = {}, unpainted = {};
+  for (const [name, view] of Object.entries(window.lakegateViews)) {
+    [marks[name], unpainted[name]] = count(view.scenegraph().root, [0, 0]);
+  }
+  done({marks: marks, unpainted: unpainted, errors: window.lakegateErrors,
+        slots: document.querySelectorAll('[data-chart]').length});
 });
 """
 

@@ -44,7 +44,9 @@ def latency(rows: list[dict], limits: Limits | None) -> dict:
         tooltip=["metric:N", "model_id:N", alt.Tooltip("value:Q", format=".2f")])
     rules = [] if limits is None else [{"limit": "warn", "value": limits.warn_p99_latency_ms},
                                        {"limit": "error", "value": limits.error_p99_latency_ms}]
-    return _spec(alt.layer(lines, _rules("latency_limits")).properties(width=WIDTH, height=200),
+    # The limits' colours are their own scale: shared, their fixed domain would leave the lines uncoloured.
+    layered = alt.layer(lines, _rules("latency_limits")).resolve_scale(color="independent")
+    return _spec(layered.properties(width=WIDTH, height=200),
                  {"latency": long, "latency_limits": rules})
 
 

@@ -91,6 +91,7 @@ def assert_drawn(page: dict, at_least: int):
     assert page["console"] == [] and page["errors"] == [], page
     assert len(page["marks"]) == page["slots"] >= at_least, page
     assert all(count > 0 for count in page["marks"].values()), page["marks"]
+    assert set(page["unpainted"].values()) == {0}, page["unpainted"]  # every item drawn in a colour
 
 
 def _latest(path: Path, where) -> list[dict]:
