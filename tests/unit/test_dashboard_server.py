@@ -64,3 +64,21 @@ def test_a_bearer_header_works_and_only_reads_are_allowed():
 @pytest.mark.parametrize("token", [b"a" * 32, b"b" * 40])
 def test_the_cookie_value_is_derived_from_the_token_never_the_token(token):
     assert session_value(token) != token.decode() and len(session_value(token)) == 64
+
+
+def test_the_local_environment_generates_one_owner_only_token_and_others_refuse_to_start(home, capsys, monkeypatch):
+    from lakegate.dashboard import dashboard_token, token_file
+    from lakegate.environment import current_environment, load_environment
+    from tests.cli import invoke_cli
+
+    monkeypatch.delenv("LAKEGATE_DASHBOARD_TOKEN", raising=False)
+    first = dashboard_token(load_environment("local"), home)
+    assert first == dashboard_token(load_environment("local"), home) and len(first) >= 32
+    assert token_file(home).stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("LAKEGATE_ENV", "dev")
+    current_environment.cache_clear()  # the process resolves its environment once
+    try:
+        code, _, err = invoke_cli(capsys, monkeypatch, "dashboard")
+    finally:
+        current_environment.cache_clear()
+    assert code == 2 and "LAKEGATE_DASHBOARD_TOKEN is not set" in err and first.decode() not in err
