@@ -15,7 +15,10 @@ from lakegate.dashboard.queries import ALL_VERSIONS, DRIFT_METRICS, Selection
 from lakegate.monitoring import MonitorTables
 from lakegate.monitoring.windows import GRANULARITIES
 
-DAYS = ("1", "7", "30", "365")
+# How far back a page reaches, per granularity (7 days by default for both). A year of hourly windows is
+# 175,200 heatmap cells and seconds to draw; a year is what the daily windows the monitor writes are for.
+DAYS = {"1 hour": ("1", "7", "30"), "1 day": ("7", "30", "365")}
+DEFAULT_DAYS = "7"
 
 
 class NotFound(LookupError):
@@ -36,10 +39,12 @@ def selection(reading: Reading, facts: ModelFacts, query: dict[str, str]) -> Sel
     """The filters from the query string; each one missing takes its single default."""
     default = facts.limits.judged_granularity if facts.limits else GRANULARITIES[0]
     granularity = query.get("granularity", default)
-    days = query.get("days", "7")
+    days = query.get("days", DEFAULT_DAYS)
     metric = query.get("metric", "pvalue")
-    if granularity not in GRANULARITIES or days not in DAYS or metric not in DRIFT_METRICS:
+    if granularity not in GRANULARITIES or metric not in DRIFT_METRICS:
         raise NotFound("unknown filter value")
+    if days not in DAYS[granularity]:
+        raise NotFound(f"{granularity} windows reach back {', '.join(DAYS[granularity])} days")
     return Selection(granularity, query.get("version") or default_version(reading, facts),
                      query.get("slice", queries.WHOLE), int(days), metric)
 
@@ -51,7 +56,7 @@ def _filters(reading: Reading, facts: ModelFacts, tables: MonitorTables, sel: Se
             + select("granularity", "granularity", list(GRANULARITIES), sel.granularity)
             + select("version", "version", versions if sel.version in versions else [*versions, sel.version], sel.version)
             + select("slice", "slice", slices if sel.slice in slices else [*slices, sel.slice], sel.slice)
-            + select("days", "days", list(DAYS), str(sel.days))
+            + select("days", "days", list(DAYS[sel.granularity]), str(sel.days))
             + select("metric", "drift metric", list(DRIFT_METRICS), sel.metric) + "</form>")
 
 

@@ -57,8 +57,10 @@ class DashboardApp:
         if scope["type"] != "http":
             return
         status, body, media, extra = await self._answer(scope)
+        if not any(name == b"cache-control" for name, _ in extra):
+            extra.append((b"cache-control", b"no-store"))  # pages change with every refresh of the monitor
         headers = [(b"content-type", media), (b"content-length", str(len(body)).encode()),
-                   (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+                   (b"x-content-type-options", b"nosniff"),
                    (b"referrer-policy", b"no-referrer"), (b"content-security-policy", CSP), *extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
@@ -79,7 +81,9 @@ class DashboardApp:
                          b"(?token=...), or send Authorization: Bearer"), b"text/plain", [(b"www-authenticate", b"Bearer")]
         if path.startswith(STATIC_PREFIX):
             try:
-                return 200, script(path[len(STATIC_PREFIX):]), b"text/javascript", []
+                # The vendored scripts change only with the package: this browser may keep them a day.
+                kept = [(b"cache-control", b"private, max-age=86400")]
+                return 200, script(path[len(STATIC_PREFIX):]), b"text/javascript", kept
             except KeyError:
                 return 404, b"no such file", b"text/plain", []
         try:

@@ -54,7 +54,9 @@ def test_the_token_in_the_url_is_exchanged_for_a_strict_httponly_cookie_and_drop
 def test_a_bearer_header_works_and_only_reads_are_allowed():
     bearer = [(b"authorization", b"Bearer " + TOKEN)]
     assert call(headers=bearer)[0] == 200
-    assert call(path="/static/vega-embed.min.js", headers=bearer)[1][b"content-type"] == b"text/javascript"
+    script = call(path="/static/vega-embed.min.js", headers=bearer)[1]
+    assert script[b"content-type"] == b"text/javascript" and script[b"cache-control"] == b"private, max-age=86400"
+    assert call(headers=bearer)[1][b"cache-control"] == b"no-store"  # a page is never served from a cache
     assert call(path="/static/other.js", headers=bearer)[0] == 404
     assert call(path="/missing", headers=bearer)[0] == 404
     for method in ("POST", "PUT", "DELETE"):
