@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from lakegate.dashboard import charts, queries
 from lakegate.dashboard.facts import ModelFacts
-from lakegate.dashboard.html import chart, figure, panel, table
+from lakegate.dashboard.html import chart, esc, figure, panel, table
 from lakegate.dashboard.queries import QUALITY, Selection
 from lakegate.dashboard.reads import Snapshot
 from lakegate.lake import Lake
@@ -19,7 +19,7 @@ def _said(sel: Selection) -> str:
     return f"{sel.granularity} windows, slice {sel.slice}, version {sel.version}, last {sel.days} days"
 
 
-def quality_panel(snapshot: Snapshot, rows: list[dict], sel: Selection) -> str:
+def quality_panel(snapshot: Snapshot, rows: list[dict], sel: Selection, facts: ModelFacts) -> str:
     latest = queries.latest_window(rows)
     body = ""
     if rows and any(r[m] is not None for r in rows for m in QUALITY):
@@ -31,6 +31,12 @@ def quality_panel(snapshot: Snapshot, rows: list[dict], sel: Selection) -> str:
                       [[latest["start"], latest["model_id"], figure("quality.count", latest["count"], "int"),
                         figure("quality.label_coverage", latest["label_coverage"], "pct"),
                         *(figure(f"quality.{m}", latest[m]) for m in QUALITY)]])
+    limits = facts.limits
+    if limits is not None:
+        body += (f'<p class="muted">policy {esc(limits.policy_version)}: precision floor {limits.warn_min_precision:g} '
+                 f'(warn) / {limits.error_min_precision:g} (acts), recall floor {limits.warn_min_recall:g} / '
+                 f'{limits.error_min_recall:g}; a window below {limits.min_window_rows:,} rows gets figures but no '
+                 "verdict.</p>")
     return panel("quality", "Quality", [snapshot.as_of(), _said(sel)], body)
 
 
@@ -68,4 +74,9 @@ def drift_panel(lake: Lake, tables: MonitorTables, sel: Selection, page: str, fa
     body += f'<p class="muted">colour: {metric[sel.metric]} against the version\'s reference profile; ' \
             f'click a cell for that feature\'s distribution. <span data-figure="drift.cells" ' \
             f'data-value="{len(shown)}">{len(shown)}</span> cells.</p>'
+    limits = facts.limits
+    if limits is not None:
+        body += (f'<p class="muted">policy {esc(limits.policy_version)}: a feature has drifted at PSI &ge; '
+                 f'{limits.psi_bands[1]:g}, JS &ge; {limits.max_js_distance:g}, or a p-value below {limits.alpha:g} '
+                 "divided by the features tested (Bonferroni).</p>")
     return panel("drift", "Drift", [snapshot.as_of(), _said(sel)], body)
