@@ -76,3 +76,14 @@ def test_row_counts_come_from_the_log_and_quarantine_share_is_held_over_all(lake
     assert share["share"] == 2 / 100 and share["quarantined_rows"] == 2
     fresh = {t["table"]: t for t in pipeline.freshness(lake, facts, dt.datetime.now(dt.timezone.utc))}
     assert fresh["dev.silver.claims"]["version"] == 1 and fresh["dev.gold.none"]["version"] is None
+
+
+def test_each_filter_has_one_default_and_a_year_is_reached_with_daily_windows_only():
+    from lakegate.dashboard.pages import NotFound, selection
+
+    facts = ModelFacts("uc", "", "triage", {"prod": "prod.s.m"}, "dev", (), (), None)
+    assert selection(None, facts, {"version": "1"}) == Selection("1 hour", "1", WHOLE, 7, "pvalue")
+    assert selection(None, facts, {"version": "1", "granularity": "1 day", "days": "365"}).days == 365
+    for bad in ({"days": "365"}, {"granularity": "1 week"}, {"metric": "auc"}):
+        with pytest.raises(NotFound):
+            selection(None, facts, {"version": "1", **bad})
