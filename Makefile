@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lakegate-installed
 
-.PHONY: demo test lock ui mlflow-ui bench clean
+.PHONY: demo test browser lock ui mlflow-ui bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Lakegate needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -16,7 +16,19 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/lakegate demo
 
-test: $(STAMP)
+# The dashboard's browser tests drive Debian's chromium through chromium-driver: installed when missing
+# (apt-get, as root), or a message saying how. A browser test never skips itself.
+CHROMEDRIVER := /usr/bin/chromedriver
+
+$(CHROMEDRIVER):
+	@command -v apt-get >/dev/null || { echo "the browser tests need chromium and chromedriver at /usr/bin: install Debian's chromium and chromium-driver packages"; exit 1; }
+	@[ "$$(id -u)" = 0 ] || { echo "the browser tests need Debian's chromium and chromium-driver: run  sudo apt-get install -y chromium chromium-driver  (or make test as root)"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+	@test -x /usr/bin/chromium && test -x $(CHROMEDRIVER)
+
+browser: $(CHROMEDRIVER)
+
+test: $(STAMP) $(CHROMEDRIVER)
 	$(BIN)/python -m pytest -n 2
 
 # Re-resolve the pinned direct dependencies of pyproject.toml into requirements.lock.

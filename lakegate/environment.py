@@ -137,6 +137,16 @@ class AlertsConfig(_Strict):
         return self.cooldown_overrides.get(key, self.cooldown_seconds)
 
 
+class DashboardConfig(_Strict):
+    """`lakegate dashboard`: a read-only page on 127.0.0.1 behind its own bearer token (lakegate/dashboard/)."""
+
+    port: int = Field(default=8050, ge=1, le=65535)
+    # The read-only token, from this environment variable (its name ends in _TOKEN: the secret guards know it).
+    token_env: EnvVarName = "LAKEGATE_DASHBOARD_TOKEN"
+    # Only for a laptop: generate the token under LAKEGATE_HOME/secrets when the variable is unset.
+    allow_generated_token: bool = False
+
+
 class Environment(_Strict):
     name: str
     catalog: Literal["dev", "test", "prod"]
@@ -147,6 +157,7 @@ class Environment(_Strict):
     serving: ServingConfig = ServingConfig()
     trust: TrustConfig = TrustConfig()
     alerts: AlertsConfig = AlertsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     @property
     def home(self) -> Path:

@@ -18,6 +18,8 @@ as separate files:
     tickets/<id>.json           each change ticket the approvals cite, with its signed approval
     ledger/ledger.jsonl         the whole audit ledger up to the head, verbatim
     ledger/head.json            that head, and the latest head published to the anchor
+    dashboard/model_page.html   the dashboard's page of the model as it was at export, scripts inlined
+                                (given by the caller, as every file passed in `extra_files`)
 
 The bundle carries no key to check it with: `lakegate.evidence_verify.verify_bundle` takes the
 auditor's own trusted keys. What it proves and does not prove: docs/decisions/0011-evidence-bundle.md.
@@ -66,8 +68,10 @@ class BundleSummary:
     signer: str
 
 
-def export_bundle(model: str, version: str | int, out_path: str | Path, home: Path | None = None) -> BundleSummary:
-    """Write the signed evidence bundle of `model` `version` (a number or an alias) to `out_path`."""
+def export_bundle(model: str, version: str | int, out_path: str | Path, home: Path | None = None,
+                  extra_files: dict[str, bytes] | None = None) -> BundleSummary:
+    """Write the signed evidence bundle of `model` `version` (a number or an alias) to `out_path`.
+    `extra_files` (name → bytes) go in beside the rest, listed and hashed in the manifest."""
     home = Path(home) if home else lakegate_home()
     env = current_environment()
     trust = trust_paths(env, home)
@@ -110,6 +114,10 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
     approvals = _approval_files(home, chain)
     files.update(approvals)
     files.update(_ticket_files(home, approvals))
+    clashes = sorted(set(extra_files or {}) & set(files))
+    if clashes:
+        raise BundleError(f"refused to export: the extra files {', '.join(clashes)} would replace the bundle's own")
+    files.update(extra_files or {})
 
     manifest = {
         "format": FORMAT, "model": model, "version": number, "artifact_sha256": artifact, "chain": chain,

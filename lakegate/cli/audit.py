@@ -58,11 +58,13 @@ def export(
     out: Path = typer.Argument(..., help="The bundle to write, e.g. evidence.zip"),
 ) -> None:
     """Write the signed evidence bundle an auditor receives: manifest, model card, lineage, lock file,
-    gates, signed policies, signed approvals, tickets and the whole ledger of the version's chain."""
+    gates, signed policies, signed approvals, tickets, the whole ledger of the version's chain and a
+    snapshot of the model's dashboard page."""
+    from lakegate.cli.dashboard import model_page_snapshot
     from lakegate.evidence import BundleError, export_bundle
 
     try:
-        summary = export_bundle(model, version, out)
+        summary = export_bundle(model, version, out, extra_files=model_page_snapshot(model, version))
     except BundleError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None

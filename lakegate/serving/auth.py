@@ -8,15 +8,13 @@ logged: only the scope a request was granted is.
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from lakegate.environment import ConfigError, ServingConfig
+from lakegate.tokens import env_or_generated_token
 
 SCOPES = ("invoke", "admin")
-MIN_TOKEN_LENGTH = 16
 
 
 def token_file(home: Path, scope: str) -> Path:
@@ -48,19 +46,4 @@ def resolve_tokens(config: ServingConfig, home: Path) -> Tokens:
 
 
 def _token(env_name: str, config: ServingConfig, home: Path, scope: str) -> bytes:
-    value = os.environ.get(env_name)
-    if value:
-        if len(value) < MIN_TOKEN_LENGTH:
-            raise ConfigError(f"{env_name} is too short: use at least {MIN_TOKEN_LENGTH} characters")
-        return value.encode()
-    if not config.allow_generated_tokens:
-        raise ConfigError(f"environment variable {env_name} is not set: it holds the serving {scope} token, "
-                          "and this environment does not allow a generated one")
-    path = token_file(home, scope)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32))
-    return path.read_text().strip().encode()
+    return env_or_generated_token(env_name, config.allow_generated_tokens, token_file(home, scope), f"serving {scope}")

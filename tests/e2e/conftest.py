@@ -1,11 +1,15 @@
-"""One `lakegate demo` per session, shared by the tests that need its champion and online store."""
+"""One `lakegate demo` per session, shared by the tests that need its champion and online store, and one
+run of its closing monitoring loop on a copy, shared by the monitoring and dashboard tests."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from lakegate.trust import trust_dir
 
 LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
 
@@ -33,3 +37,15 @@ def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """A fresh LAKEGATE_HOME after `lakegate demo` at its default size (the gates need the rows)."""
     home = tmp_path_factory.mktemp("demo-home")
     return home, run_cli(home, "demo", "--loop", "no")  # the loop runs on a copy (tests/e2e/test_monitoring.py)
+
+
+@pytest.fixture(scope="session")
+def looped(demo, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The closing loop (`lakegate demo --loop only`) on a copy of the session's demo home and its trust
+    directory, so the other end-to-end tests keep the demo's state as it was."""
+    home, result = demo
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    copy = tmp_path_factory.mktemp("looped") / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    shutil.copytree(trust_dir(home), trust_dir(copy), symlinks=True)
+    return copy, run_cli(copy, "demo", "--loop", "only", timeout=900)

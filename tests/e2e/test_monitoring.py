@@ -3,7 +3,6 @@ and verdicts, the action they caused with its ledger record, and the commands to
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -11,23 +10,10 @@ from lakegate.lake import Lake
 from lakegate.ledger import Ledger
 from lakegate.monitoring import MonitorTables
 from lakegate.serving.control import LocalEndpoints
-from lakegate.trust import trust_dir
 from tests.e2e.conftest import cli_in_process, run_cli
 
 pytestmark = pytest.mark.e2e
 ENDPOINT = "claims-triage"
-
-
-@pytest.fixture(scope="module")
-def looped(demo, tmp_path_factory):
-    """The closing loop (`lakegate demo --loop only`) on a copy of the session's demo home and its trust
-    directory, so the other end-to-end tests keep the demo's state as it was."""
-    home, result = demo
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    copy = tmp_path_factory.mktemp("looped") / "home"
-    shutil.copytree(home, copy, symlinks=True)
-    shutil.copytree(trust_dir(home), trust_dir(copy), symlinks=True)
-    return copy, run_cli(copy, "demo", "--loop", "only", timeout=900)
 
 
 def test_the_monitor_writes_lakehouse_monitoring_tables_for_the_endpoint(looped):
