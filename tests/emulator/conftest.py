@@ -1,4 +1,7 @@
-"""One emulator process per test module, reached only through databricks-sdk's WorkspaceClient."""
+"""One emulator process per test session, reached only through the official clients (databricks-sdk, mlflow).
+
+Modules share it, so each names what it creates after itself (or looks only at what it created).
+`registered` logs one model and registers it twice, once per session, for every serving test."""
 
 from __future__ import annotations
 
@@ -11,11 +14,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow
+import numpy as np
+import pandas as pd
 import pytest
 from databricks.sdk import WorkspaceClient
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
+MODEL = "dev.claims.triage_model"
+EXPERIMENT = "/Shared/claims-triage"
+FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
+LABELS = np.array([0, 1, 0, 1])
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ def _read_announcement(process: subprocess.Popen) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator(tmp_path_factory) -> RunningEmulator:
     root = tmp_path_factory.mktemp("workspace")
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
@@ -62,6 +74,38 @@ def emulator(tmp_path_factory) -> RunningEmulator:
         process.wait(30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workspace(emulator: RunningEmulator) -> WorkspaceClient:
     return emulator.client()
+
+
+@pytest.fixture(scope="session")
+def registered(emulator):
+    """MODEL versions 1 and 2 (the same fitted model), logged and registered through the emulator."""
+    saved_token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    os.environ["MLFLOW_TRACKING_TOKEN"] = emulator.token
+    mlflow.set_tracking_uri(emulator.host)
+    try:
+        # an explicit experiment: set_experiment would leave it active (and in MLFLOW_EXPERIMENT_ID) for later tests
+        experiment_id = mlflow.create_experiment(EXPERIMENT)
+        fitted = LogisticRegression().fit(FEATURES, LABELS)
+        with mlflow.start_run(experiment_id=experiment_id):
+            # explicit requirements and signature: inferring them loads the model in a subprocess (seconds)
+            logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
+                                              signature=infer_signature(FEATURES, LABELS))
+        mlflow.register_model(logged.model_uri, MODEL)
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        if saved_token is None:
+            os.environ.pop("MLFLOW_TRACKING_TOKEN")
+        else:
+            os.environ["MLFLOW_TRACKING_TOKEN"] = saved_token
+    return fitted
+
+
+@pytest.fixture
+def mlflow_client(emulator, monkeypatch) -> mlflow.MlflowClient:
+    """MLflow's client on the emulator's MLflow REST (its artifacts are `mlflow-artifacts:` URIs, so http://)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", emulator.token)
+    return mlflow.MlflowClient(tracking_uri=emulator.host, registry_uri=emulator.host)
