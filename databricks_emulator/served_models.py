@@ -11,14 +11,16 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.pyfunc.scoring_server import invocations
 
 from databricks_emulator.mlflow_backend import MlflowServer
+from databricks_emulator.storage import WorkspaceStorage
+from databricks_emulator.uc_registry import models_path
 
 
 class ModelCache:
     """One loaded model per (name, version); loading happens outside the lock, once."""
 
-    def __init__(self, server: MlflowServer, folder: Path) -> None:
+    def __init__(self, server: MlflowServer, storage: WorkspaceStorage) -> None:
         self.server = server
-        self.folder = folder
+        self.storage = storage
         self._models: dict[tuple[str, str], PyFuncModel] = {}
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
@@ -33,18 +35,26 @@ class ModelCache:
             with self._lock:
                 if key in self._models:
                     return self._models[key]
-            tracking_uri = self.server.ensure_running()
-            # models:/ URIs resolve through the global tracking and registry URIs; this process serves one
-            # workspace, so global is right (left unset, MLflow would create ./mlflow.db here)
-            mlflow.set_tracking_uri(tracking_uri)
-            mlflow.set_registry_uri(tracking_uri)
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{version}", tracking_uri=tracking_uri,
-                dst_path=str(self.folder / f"{name}-{version}"))
-            model = mlflow.pyfunc.load_model(local)
+            local = self._artifacts(name, version)
+            model = mlflow.pyfunc.load_model(str(local))
             with self._lock:
                 self._models[key] = model
             return model
+
+    def _artifacts(self, name: str, version: str) -> Path:
+        """Where the Files API wrote the version's model: a Unity Catalog version's own files, else
+        its source's (a logged model, a run's artifact path or a workspace artifact URI)."""
+        registered = self.storage.files_api_path(models_path(name, version))
+        if registered.is_dir():
+            return registered
+        client = mlflow.MlflowClient(tracking_uri=self.server.ensure_running(), registry_uri=self.server.url)
+        source = client.get_model_version(name, version).source
+        if source.startswith("models:/"):
+            source = client.get_logged_model(source.removeprefix("models:/").split("/")[0]).artifact_location
+        elif source.startswith("runs:/"):
+            run_id, _, path = source.removeprefix("runs:/").partition("/")
+            source = f"{client.get_run(run_id).info.artifact_uri}/{path}"
+        return self.storage.mlflow_artifact_path(source)
 
 
 def score(model: PyFuncModel, body: bytes, content_type: str) -> tuple[bytes | str, int, str]:

@@ -5,6 +5,7 @@ Modules share it, so each names what it creates after itself (or looks only at w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -13,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import mlflow
 import numpy as np
@@ -79,13 +81,30 @@ def workspace(emulator: RunningEmulator) -> WorkspaceClient:
     return emulator.client()
 
 
+@contextlib.contextmanager
+def databricks_mlflow(emulator: RunningEmulator) -> Iterator[None]:
+    """MLflow's fluent API on the workspace, as on Databricks: tracking URI `databricks`, registry URI
+    `databricks-uc`, the workspace named by DATABRICKS_HOST and DATABRICKS_TOKEN; restored afterwards."""
+    saved = {key: os.environ.get(key) for key in ("DATABRICKS_HOST", "DATABRICKS_TOKEN")}
+    os.environ.update(DATABRICKS_HOST=emulator.host, DATABRICKS_TOKEN=emulator.token)
+    mlflow.set_tracking_uri("databricks")
+    mlflow.set_registry_uri("databricks-uc")
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def registered(emulator):
     """MODEL versions 1 and 2 (the same fitted model), logged and registered through the emulator."""
-    saved_token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-    os.environ["MLFLOW_TRACKING_TOKEN"] = emulator.token
-    mlflow.set_tracking_uri(emulator.host)
-    try:
+    with databricks_mlflow(emulator):
         # an explicit experiment: set_experiment would leave it active (and in MLFLOW_EXPERIMENT_ID) for later tests
         experiment_id = mlflow.create_experiment(EXPERIMENT)
         fitted = LogisticRegression().fit(FEATURES, LABELS)
@@ -94,18 +113,12 @@ def registered(emulator):
             logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
                                               signature=infer_signature(FEATURES, LABELS))
         mlflow.register_model(logged.model_uri, MODEL)
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
-        if saved_token is None:
-            os.environ.pop("MLFLOW_TRACKING_TOKEN")
-        else:
-            os.environ["MLFLOW_TRACKING_TOKEN"] = saved_token
     return fitted
 
 
 @pytest.fixture
 def mlflow_client(emulator, monkeypatch) -> mlflow.MlflowClient:
-    """MLflow's client on the emulator's MLflow REST (its artifacts are `mlflow-artifacts:` URIs, so http://)."""
-    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", emulator.token)
-    return mlflow.MlflowClient(tracking_uri=emulator.host, registry_uri=emulator.host)
+    """MLflow's client on the workspace (tracking URI `databricks`, registry URI `databricks-uc`)."""
+    monkeypatch.setenv("DATABRICKS_HOST", emulator.host)
+    monkeypatch.setenv("DATABRICKS_TOKEN", emulator.token)
+    return mlflow.MlflowClient(tracking_uri="databricks", registry_uri="databricks-uc")
