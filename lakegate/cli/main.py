@@ -9,7 +9,8 @@ import sys
 import typer
 from rich.console import Console
 
-from lakegate.cli import alerts, approve, audit, data, demo, drill, endpoint, materialize, model, monitor, policy, tables
+from lakegate.cli import (alerts, approve, audit, data, demo, drill, emulator, endpoint, materialize, model,
+                          monitor, policy, tables)
 
 app = typer.Typer(
     name="lakegate",
@@ -32,6 +33,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(monitor.app, name="monitor")
 app.command("drill")(drill.drill_command)
 app.command("serve")(endpoint.serve_command)
+app.command("databricks-emulator")(emulator.databricks_emulator_command)
 
 err = Console(stderr=True)
 

@@ -32,8 +32,9 @@ from databricks.sdk.service.serving import (
 )
 
 from lakegate.ledger import Ledger
+from lakegate.serving.admin import endpoint_document
 from lakegate.serving.endpoints import Endpoint, EndpointError, EndpointNotFound
-from lakegate.serving.governed import DeploymentGuard, GovernedEndpoints, catalog_of
+from lakegate.serving.governed import ChangeOutcomeUnknown, DeploymentGuard, GovernedEndpoints, catalog_of
 
 HISTORY_TAG = "lakegate_stable_history"
 HISTORY_KEPT = 8  # rollback goes one step back; a few more names keep the tag readable and short
@@ -70,6 +71,15 @@ class DatabricksEndpoints(GovernedEndpoints):
             except EndpointError:  # a foundation-model, external-model or half-created endpoint
                 continue
         return sorted(found, key=lambda e: e.name)
+
+    def document(self, name: str) -> dict:
+        """The endpoint as `lakegate endpoint status` shows it: the workspace's state, Lakegate's view."""
+        detailed = self._call(name, self.api.get, name)
+        endpoint = endpoint_from(detailed)
+        doc = endpoint_document(endpoint, workers=[])
+        doc["state"] = {"ready": detailed.state.ready.value, "config_update": detailed.state.config_update.value}
+        doc["databricks"] = {"id": detailed.id, "inference_table": self.inference_table(name, catalog_of(endpoint))}
+        return doc
 
     def inference_table(self, name: str, catalog: str) -> str:
         """The table Databricks captures `name`'s requests and responses in."""
@@ -125,8 +135,9 @@ class DatabricksEndpoints(GovernedEndpoints):
             raise EndpointError(f"{name}: the config update failed on Databricks ({exc}); the previous config "
                                 "keeps serving; the served entities' build logs say why") from None
         except TimeoutError as exc:
-            raise EndpointError(f"{name}: the config update did not finish within "
-                                f"{self.compute.update_timeout_seconds:g} s: {exc}") from None
+            raise ChangeOutcomeUnknown(f"{name}: the config update did not finish within "
+                                       f"{self.compute.update_timeout_seconds:g} s, and may still apply; see "
+                                       f"`lakegate endpoint status {name}`: {exc}") from None
         except DatabricksError as exc:
             raise EndpointError(f"{name}: Databricks refused the request: {exc.error_code}: {exc}") from None
 

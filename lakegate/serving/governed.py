@@ -10,7 +10,8 @@ Every change (create, update_config, set_traffic, rollback, delete):
    changes: no change is live without its record, and records are in the order changes applied;
 4. hands the new state to the platform (`_write`): the local control file
    (lakegate/serving/control.py) or a Databricks workspace (lakegate/serving/databricks_endpoints.py).
-   If the platform refuses it after the record was written, a second record says it was not applied.
+   If the platform refuses it after the record was written, a second record says it was not applied
+   (or, when the platform took it but did not finish in time, that its outcome is unknown).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ GATED_CATALOGS = ("test", "prod")  # their versions serve only past the deployme
 
 class DeploymentRefused(EndpointError):
     """A change that would serve a version that did not pass the deployment gate; nothing changed."""
+
+
+class ChangeOutcomeUnknown(EndpointError):
+    """The platform took the change but did not say in time whether it applied (it may still)."""
 
 
 @dataclass(frozen=True)
@@ -175,9 +180,12 @@ class GovernedEndpoints:
             try:
                 return self._write(name, before, after)
             except EndpointError as exc:
+                unknown = isinstance(exc, ChangeOutcomeUnknown)
                 self.ledger.append(kind, actor, subject=subject, inputs={"record": record.seq},
-                                   outcome={"applied": False, "error": str(exc)},
-                                   reason=f"not applied: the platform refused the change of record {record.seq}")
+                                   outcome={"applied": None if unknown else False, "error": str(exc)},
+                                   reason=(f"outcome unknown: the platform took the change of record {record.seq} but "
+                                           "did not finish it in time" if unknown else
+                                           f"not applied: the platform refused the change of record {record.seq}"))
                 raise
 
     def _authorize(self, name: str, before: Endpoint | None, after: Endpoint | None) -> list[tuple[str, Authorization]]:

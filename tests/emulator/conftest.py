@@ -65,7 +65,9 @@ def emulator(tmp_path_factory) -> RunningEmulator:
     root = tmp_path_factory.mktemp("workspace")
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    process = subprocess.Popen([sys.executable, "-m", "databricks_emulator", "--port", "0", "--root", str(root)],
+    # started as a newcomer starts it, `lakegate databricks-emulator`, which becomes `python -m databricks_emulator`
+    process = subprocess.Popen([sys.executable, "-c", "from lakegate.cli.main import entry; entry()",
+                                "databricks-emulator", "--port", "0", "--root", str(root)],
                                stdout=subprocess.PIPE, stderr=(root.parent / "emulator.log").open("wb"),
                                text=True, env=env, cwd=root)
     try:

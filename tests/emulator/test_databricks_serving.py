@@ -8,6 +8,7 @@ entity (the `served-model-name` header), status, latency and scores, as the infe
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from lakegate.ledger import Ledger
 from lakegate.serving.databricks_endpoints import HISTORY_TAG, DatabricksEndpoints, ServingCompute
 from lakegate.serving.endpoints import EndpointError, EndpointNotFound, ServedEntity, single_version_config
 from ml_assets.deployment.rollout import run_canary
+from tests.cli import run_in_process
 from tests.emulator.conftest import FEATURES, MODEL
 
 pytestmark = pytest.mark.integration
@@ -158,6 +160,37 @@ def test_a_version_that_does_not_load_fails_the_update_and_the_old_config_keeps_
     assert manager.get(ENDPOINT).config == before.config
     assert workspace.serving_endpoints.get(ENDPOINT).state.config_update == EndpointStateConfigUpdate.UPDATE_FAILED
     assert workspace.serving_endpoints.query(ENDPOINT, dataframe_records=RECORDS).served_model_name in {V1, V2}
+
+
+def test_the_endpoint_commands_reach_the_workspace_in_the_databricks_environment(manager, emulator, home):
+    env = {"LAKEGATE_ENV": "databricks", "LAKEGATE_HOME": str(home), "DATABRICKS_HOST": emulator.host,
+           "DATABRICKS_TOKEN": emulator.token, "MLFLOW_TRACKING_URI": None, "MLFLOW_REGISTRY_URI": None}
+    done = run_in_process(env, "endpoint", "set-traffic", ENDPOINT, f"{V1}=100", f"{V2}=0", "--reason", "all on v1")
+    assert done.returncode == 0, done.stderr
+    assert manager.get(ENDPOINT).config.traffic_config.shares() == {V1: 100, V2: 0}
+    status = run_in_process(env, "endpoint", "status", ENDPOINT, "--json")
+    doc = json.loads(status.stdout)
+    assert doc["state"] == {"ready": "READY", "config_update": "NOT_UPDATING"}
+    assert doc["databricks"]["inference_table"] == "dev.serving.dev_triage_payload"
+    # the tag kept the history: the rollback took v2 out of it, so there is nothing further back
+    assert doc["lakegate"]["stable_history"] == [V1] and doc["lakegate"]["rollback_target"] is None
+    shown = run_in_process(env, "endpoint", "status", ENDPOINT)
+    assert "inference table dev.serving.dev_triage_payload" in " ".join(shown.stdout.split())
+    assert emulator.token not in done.stdout + done.stderr + status.stdout + status.stderr + shown.stdout
+    assert Ledger.for_home(home).records()[-1].reason == "all on v1"
+
+
+def test_a_slow_update_and_a_refused_token_are_endpoint_errors_that_carry_no_secret(manager, workspace, emulator, home):
+    impatient = DatabricksEndpoints(workspace, home, ServingCompute(update_timeout_seconds=0.01))
+    with pytest.raises(EndpointError, match="did not finish within 0.01 s"):
+        impatient.set_traffic(ENDPOINT, {V1: 90, V2: 10}, actor="alice", reason="a quick nudge")
+    assert Ledger.for_home(home).records()[-1].outcome["applied"] is None  # it may still apply, and here it does
+    workspace.serving_endpoints.wait_get_serving_endpoint_not_updating(ENDPOINT)
+    assert manager.get(ENDPOINT).config.traffic_config.shares() == {V1: 90, V2: 10}
+    stranger = DatabricksEndpoints(emulator.client(token="not-the-token"), home)
+    with pytest.raises(EndpointError, match="UNAUTHENTICATED") as refused:
+        stranger.get(ENDPOINT)
+    assert "not-the-token" not in str(refused.value) and emulator.token not in str(refused.value)
 
 
 def test_listing_skips_endpoints_without_lakegate_models_and_a_missing_endpoint_is_not_found(manager, workspace):
