@@ -17,6 +17,7 @@ from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlrea
 from databricks.sdk.service.catalog import RegisteredModelAlias
 from databricks.sdk.service.ml import GetExperimentByNameResponse, ModelVersion
 from databricks.sdk.service.serving import (DataframeSplitInput, EndpointCoreConfigInput, EndpointStateConfigUpdate, EndpointStateReady,
+                                            EndpointTag, EndpointTags,
                                             Route, ServedEntityInput, ServingEndpointDetailed, TrafficConfig)
 
 from tests.emulator.conftest import EXPERIMENT, FEATURES, MODEL
@@ -71,6 +72,18 @@ def test_an_endpoint_serves_the_registered_model_and_a_concurrent_update_is_refu
     served = Counter(workspace.serving_endpoints.query("claims-triage", dataframe_split=DataframeSplitInput.from_dict(FEATURES.to_dict("split")))
                      .served_model_name for _ in range(40))
     assert set(served) == {"triage-1", "triage-2"}
+
+
+def test_endpoint_tags_are_added_overwritten_and_deleted_by_patch(workspace, registered):
+    added = workspace.serving_endpoints.patch("claims-triage", add_tags=[EndpointTag(key="team", value="claims"),
+                                                                         EndpointTag(key="tier", value="1")])
+    assert EndpointTags.from_dict(added.as_dict()) == added
+    changed = workspace.serving_endpoints.patch("claims-triage", add_tags=[EndpointTag(key="tier", value="2")],
+                                                delete_tags=["team"])
+    assert [(t.key, t.value) for t in changed.tags] == [("tier", "2")]
+    assert [(t.key, t.value) for t in workspace.serving_endpoints.get("claims-triage").tags] == [("tier", "2")]
+    with pytest.raises(NotFound):
+        workspace.serving_endpoints.patch("no-such-endpoint", delete_tags=["tier"])
 
 
 def test_endpoint_listing_refusals_and_deletion_use_databricks_errors(workspace, registered):
