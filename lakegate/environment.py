@@ -149,6 +149,25 @@ class DatabricksServingConfig(_Strict):
     update_timeout_seconds: PositiveFloat = 1200.0
 
 
+class DatabricksJobCluster(_Strict):
+    """The job cluster each Spark step's run gets (checked by the workspace against policy_id)."""
+
+    spark_version: str
+    node_type_id: str
+    num_workers: NonNegativeInt = 1
+    policy_id: str | None = None  # a cluster policy's id: not a secret, but workspace-specific
+    apply_policy_default_values: bool = True
+    custom_tags: dict[str, str] = {}  # merged with Lakegate's own (environment, asset, Dagster run)
+
+
+class DatabricksJobsConfig(_Strict):
+    """Spark steps as one-time job runs (docs/decisions/0037-databricks-pipes-engine.md)."""
+
+    cluster: DatabricksJobCluster
+    # Every run gets a timeout: a stuck cluster is stopped by Databricks, not left running.
+    timeout_seconds: PositiveInt = 3600
+
+
 class DatabricksConfig(_Strict):
     """A Databricks workspace. Which one is never in this file: the clients (databricks-sdk, mlflow,
     dagster-databricks) read DATABRICKS_HOST and DATABRICKS_TOKEN from the process environment.
@@ -156,6 +175,7 @@ class DatabricksConfig(_Strict):
     (docs/decisions/0036-databricks-registry.md)."""
 
     serving: DatabricksServingConfig = DatabricksServingConfig()
+    jobs: DatabricksJobsConfig | None = None
 
 
 class Environment(_Strict):
