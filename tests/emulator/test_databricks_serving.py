@@ -20,7 +20,7 @@ from databricks.sdk.service.serving import EndpointStateConfigUpdate, EndpointSt
 from mlflow.deployments import get_deploy_client
 
 from gates.deployment_policy import DeploymentPolicy
-from lakegate.ledger import Ledger
+from lakegate.ledger import Ledger, SecretInRecordError
 from lakegate.serving.databricks_endpoints import HISTORY_TAG, DatabricksEndpoints, ServingCompute
 from lakegate.serving.endpoints import EndpointError, EndpointNotFound, ServedEntity, single_version_config
 from ml_assets.deployment.rollout import run_canary
@@ -191,6 +191,15 @@ def test_a_slow_update_and_a_refused_token_are_endpoint_errors_that_carry_no_sec
     with pytest.raises(EndpointError, match="UNAUTHENTICATED") as refused:
         stranger.get(ENDPOINT)
     assert "not-the-token" not in str(refused.value) and emulator.token not in str(refused.value)
+
+
+def test_a_change_whose_reason_holds_the_token_is_refused_before_the_workspace_is_asked(manager, emulator,
+                                                                                        monkeypatch, home):
+    monkeypatch.setenv("DATABRICKS_TOKEN", emulator.token)
+    before, records = manager.get(ENDPOINT), len(Ledger.for_home(home).records())
+    with pytest.raises(SecretInRecordError):
+        manager.set_traffic(ENDPOINT, {V1: 100, V2: 0}, actor="alice", reason=f"token is {emulator.token}")
+    assert manager.get(ENDPOINT) == before and len(Ledger.for_home(home).records()) == records
 
 
 def test_listing_skips_endpoints_without_lakegate_models_and_a_missing_endpoint_is_not_found(manager, workspace):
