@@ -1,4 +1,4 @@
-"""Served models: MLflow model versions loaded through mlflow.pyfunc from the emulator's MLflow server."""
+"""Served models: Unity Catalog model versions loaded through mlflow.pyfunc from the files registered for them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.pyfunc.scoring_server import invocations
 
-from databricks_emulator.mlflow_backend import MlflowServer
 from databricks_emulator.storage import WorkspaceStorage
 from databricks_emulator.uc_registry import models_path
 
@@ -18,8 +17,7 @@ from databricks_emulator.uc_registry import models_path
 class ModelCache:
     """One loaded model per (name, version); loading happens outside the lock, once."""
 
-    def __init__(self, server: MlflowServer, storage: WorkspaceStorage) -> None:
-        self.server = server
+    def __init__(self, storage: WorkspaceStorage) -> None:
         self.storage = storage
         self._models: dict[tuple[str, str], PyFuncModel] = {}
         self._lock = threading.Lock()
@@ -42,19 +40,11 @@ class ModelCache:
             return model
 
     def _artifacts(self, name: str, version: str) -> Path:
-        """Where the Files API wrote the version's model: a Unity Catalog version's own files, else
-        its source's (a logged model, a run's artifact path or a workspace artifact URI)."""
+        """Where the Files API wrote the Unity Catalog version's files (`databricks-uc` uploads them there)."""
         registered = self.storage.files_api_path(models_path(name, version))
-        if registered.is_dir():
-            return registered
-        client = mlflow.MlflowClient(tracking_uri=self.server.ensure_running(), registry_uri=self.server.url)
-        source = client.get_model_version(name, version).source
-        if source.startswith("models:/"):
-            source = client.get_logged_model(source.removeprefix("models:/").split("/")[0]).artifact_location
-        elif source.startswith("runs:/"):
-            run_id, _, path = source.removeprefix("runs:/").partition("/")
-            source = f"{client.get_run(run_id).info.artifact_uri}/{path}"
-        return self.storage.mlflow_artifact_path(source)
+        if not (registered / "MLmodel").is_file():
+            raise FileNotFoundError(f"model {name} version {version} has no files at {models_path(name, version)}")
+        return registered
 
 
 def score(model: PyFuncModel, body: bytes, content_type: str) -> tuple[bytes | str, int, str]:

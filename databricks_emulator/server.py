@@ -64,7 +64,7 @@ def serve(options: EmulatorOptions) -> None:
     sail_host, sail_port = sail.listening_address
     runs = RunService(storage, PolicyStore(storage.root / "policies"), host_url, f"sc://{sail_host}:{sail_port}")
     proxy = MlflowProxy(mlflow_server, WORKSPACE_ID)
-    endpoints = ServingEndpoints(ModelCache(mlflow_server, storage),
+    endpoints = ServingEndpoints(ModelCache(storage),
                                  options.serving_update_seconds)
 
     async def shut_down() -> None:

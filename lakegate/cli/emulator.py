@@ -9,7 +9,6 @@ LAKEGATE_ENV=databricks, in the shell that runs Lakegate.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -34,8 +33,6 @@ def databricks_emulator_command(
         raise UsageError(f"--root {root} exists and is not a folder")
     if serving_update_seconds < 0:
         raise UsageError("--serving-update-seconds must not be negative")
-    if importlib.util.find_spec(EMULATOR_MODULE) is None:
-        raise UsageError(f"the {EMULATOR_MODULE} package is not installed in {sys.executable}'s environment")
     command = [sys.executable, "-m", EMULATOR_MODULE, "--port", str(port), "--root", str(root),
                "--serving-update-seconds", str(serving_update_seconds)]
     sys.stdout.flush()

@@ -153,7 +153,8 @@ def history_tag(endpoint: Endpoint) -> EndpointTag:
 def endpoint_from(detailed: ServingEndpointDetailed) -> Endpoint:
     """The workspace's endpoint as Lakegate's Endpoint; EndpointError when it serves nothing Lakegate names."""
     if detailed.config is None or not detailed.config.served_entities:
-        raise EndpointError(f"{detailed.name} has no served config on Databricks ({_state(detailed)})")
+        raise EndpointError(f"{detailed.name} has no served config on Databricks (config update "
+                            f"{detailed.state.config_update.value})")
     tags = {tag.key: tag.value or "" for tag in detailed.tags or []}
     routes = detailed.config.traffic_config.routes if detailed.config.traffic_config else []
     try:
@@ -172,12 +173,4 @@ def endpoint_from(detailed: ServingEndpointDetailed) -> Endpoint:
             "stable_history": tuple(n for n in tags.get(HISTORY_TAG, "").split(",") if n),
         })
     except ValueError as exc:
-        raise EndpointError(f"{detailed.name} does not serve Lakegate's registered models: {exc}") from None
-
-
-def _state(detailed: ServingEndpointDetailed) -> str:
-    state = detailed.state
-    if state is None:
-        return "no state"
-    return f"ready {state.ready.value if state.ready else None}, config update " \
-           f"{state.config_update.value if state.config_update else None}"
+        raise EndpointError(f"{detailed.name} is not an endpoint Lakegate manages: {exc}") from None

@@ -45,3 +45,5 @@ def test_lakegate_databricks_emulator_refuses_bad_arguments_before_starting_anyt
     assert done.returncode == 2 and "is not a folder" in done.stderr
     done = run_in_process({}, "databricks-emulator", "--root", str(tmp_path), "--port", "70000")
     assert done.returncode == 2 and "--port must be 0..65535" in done.stderr
+    done = run_in_process({}, "databricks-emulator", "--root", str(tmp_path), "--serving-update-seconds", "-1")
+    assert done.returncode == 2 and "must not be negative" in done.stderr

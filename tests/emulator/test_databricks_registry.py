@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mlflow
 import pytest
+from databricks.sdk.errors import InvalidParameterValue
 
 from lakegate.environment import ConfigError, load_environment
 from lakegate.registry import Registry, RegistryError
@@ -58,3 +59,12 @@ def test_the_databricks_environment_without_its_workspace_variables_is_a_clear_e
         monkeypatch.delenv(key, raising=False)
     with pytest.raises(ConfigError, match="set DATABRICKS_HOST and DATABRICKS_TOKEN"):
         Registry.from_env(home=tmp_path, environment=load_environment("databricks"))
+
+
+def test_the_emulator_refuses_temporary_credentials_and_accepts_lineage_it_cannot_keep(workspace):
+    """The two UC registry calls the emulator answers itself (databricks_emulator/uc_registry.py)."""
+    base = "/api/2.0/mlflow/unity-catalog/model-versions"
+    with pytest.raises(InvalidParameterValue, match="no cloud storage"):
+        workspace.api_client.do("POST", f"{base}/generate-temporary-credentials",
+                                body={"name": NAME, "version": "1", "operation": "MODEL_VERSION_OPERATION_READ_WRITE"})
+    assert workspace.api_client.do("POST", f"{base}/emit-lineage", body={"name": NAME, "version": "1"}) == {}

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pytest
 from databricks.sdk.errors import DatabricksError
-from databricks.sdk.service.serving import EndpointStateConfigUpdate, EndpointStateReady, ServingEndpointDetailed
+from databricks.sdk.service.serving import (EndpointCoreConfigInput, EndpointStateConfigUpdate, EndpointStateReady,
+                                            ServedEntityInput, ServingEndpointDetailed)
 from mlflow.deployments import get_deploy_client
 
 from gates.deployment_policy import DeploymentPolicy
@@ -204,7 +205,12 @@ def test_a_change_whose_reason_holds_the_token_is_refused_before_the_workspace_i
 
 def test_listing_skips_endpoints_without_lakegate_models_and_a_missing_endpoint_is_not_found(manager, workspace):
     workspace.serving_endpoints.create(name="no-config-yet")
-    assert ENDPOINT in [e.name for e in manager.list()] and "no-config-yet" not in [e.name for e in manager.list()]
+    workspace.serving_endpoints.create_and_wait(name="Someone-Elses", config=EndpointCoreConfigInput(served_entities=[
+        ServedEntityInput(name="theirs", entity_name=MODEL, entity_version="1")]))  # a name Lakegate does not give
+    assert ENDPOINT in [e.name for e in manager.list()]
+    assert not {"no-config-yet", "Someone-Elses"} & {e.name for e in manager.list()}
+    with pytest.raises(EndpointError, match="not an endpoint Lakegate manages"):
+        manager.get("Someone-Elses")
     with pytest.raises(EndpointNotFound):
         manager.get("no-such-endpoint")
     manager.delete(ENDPOINT, actor="alice", reason="done")

@@ -3,6 +3,7 @@
 import pytest
 
 from lakegate import environment
+from lakegate.databricks import workspace_host
 from lakegate.engine import EngineNotAvailable, spark_remote_url
 from lakegate.environment import ConfigError, EngineConfig, PiiConfig, load_environment
 from lakegate.pii import resolve_hmac_key
@@ -108,3 +109,12 @@ def test_prod_and_databricks_serve_on_the_workspace():
     prod, trial = load_environment("prod"), load_environment("databricks")
     assert prod.databricks.serving.scale_to_zero_enabled is False and trial.databricks.serving.scale_to_zero_enabled
     assert load_environment("local").databricks is None
+
+
+def test_the_workspace_url_must_be_a_url(monkeypatch):
+    monkeypatch.setenv("DATABRICKS_HOST", "adb-1.azuredatabricks.net")
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-not-a-real-token")
+    with pytest.raises(ConfigError, match="DATABRICKS_HOST must be the workspace URL"):
+        workspace_host()
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1.azuredatabricks.net/")
+    assert workspace_host() == "https://adb-1.azuredatabricks.net"
