@@ -28,7 +28,8 @@ def workspace_host() -> str:
 
 
 def workspace_client():
-    """databricks-sdk's WorkspaceClient on that workspace, with a personal access token."""
+    """databricks-sdk's WorkspaceClient on that workspace, with a personal access token. (The SDK is
+    imported here, on use: the registry imports this module, and a local run should not pay for it.)"""
     from databricks.sdk import WorkspaceClient
 
     return WorkspaceClient(host=workspace_host(), token=os.environ[TOKEN_VARIABLE], auth_type="pat")

@@ -137,7 +137,7 @@ def rollback(
 
 def _local():
     """The environment's own endpoints: the local control plane, or the Databricks workspace's."""
-    from lakegate.cli.serving_app import endpoint_manager
+    from lakegate.cli.endpoint_manager import endpoint_manager
 
     return endpoint_manager()
 

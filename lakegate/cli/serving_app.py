@@ -14,9 +14,7 @@ from lakegate.environment import Environment, current_environment, lakegate_home
 from lakegate.governance.context import Governance
 from lakegate.pii import resolve_hmac_key
 from lakegate.registry import Registry
-from lakegate.databricks import workspace_client
 from lakegate.serving.control import LocalEndpoints
-from lakegate.serving.databricks_endpoints import DatabricksEndpoints, ServingCompute
 from lakegate.serving.server import build_app
 from ml_assets.features.serving import enricher_for
 from ml_assets.keys import use_case_of
@@ -39,18 +37,6 @@ def local_endpoints(env: Environment | None = None, home: Path | None = None) ->
     env, home = env or current_environment(), Path(home or lakegate_home())
     registry = Registry.from_env(home=home)
     return LocalEndpoints(home, registry=registry, guard=deployment_gate(registry, env, home))
-
-
-def endpoint_manager(env: Environment | None = None, home: Path | None = None) -> LocalEndpoints | DatabricksEndpoints:
-    """The environment's endpoints behind the deployment gate: the workspace's Model Serving for a
-    Databricks environment, else the local control plane."""
-    env, home = env or current_environment(), Path(home or lakegate_home())
-    if env.databricks is None:
-        return local_endpoints(env, home)
-    registry = Registry.from_env(home=home, environment=env)
-    compute = ServingCompute(**env.databricks.serving.model_dump())
-    return DatabricksEndpoints(workspace_client(), home, compute, registry=registry,
-                               guard=deployment_gate(registry, env, home))
 
 
 def enricher_factory(env: Environment, home: Path):
