@@ -11,7 +11,7 @@ from lakegate.databricks import workspace_client
 from lakegate.environment import Environment, current_environment, lakegate_home
 from lakegate.registry import Registry
 from lakegate.serving.control import LocalEndpoints
-from lakegate.serving.databricks_endpoints import DatabricksEndpoints, ServingCompute
+from lakegate.serving.databricks_endpoints import DatabricksEndpoints
 
 
 def endpoint_manager(env: Environment | None = None, home: Path | None = None) -> LocalEndpoints | DatabricksEndpoints:
@@ -21,6 +21,5 @@ def endpoint_manager(env: Environment | None = None, home: Path | None = None) -
     if env.databricks is None:
         return local_endpoints(env, home)
     registry = Registry.from_env(home=home, environment=env)
-    compute = ServingCompute(**env.databricks.serving.model_dump())
-    return DatabricksEndpoints(workspace_client(), home, compute, registry=registry,
+    return DatabricksEndpoints(workspace_client(), home, env.databricks.serving, registry=registry,
                                guard=deployment_gate(registry, env, home))

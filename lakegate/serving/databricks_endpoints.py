@@ -15,7 +15,6 @@ and responses are captured by Databricks into the inference table
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from databricks.sdk.service.serving import (
     TrafficConfig as DatabricksTraffic,
 )
 
+from lakegate.environment import DatabricksServingConfig
 from lakegate.ledger import Ledger
 from lakegate.serving.admin import endpoint_document
 from lakegate.serving.endpoints import Endpoint, EndpointError, EndpointNotFound
@@ -40,18 +40,8 @@ HISTORY_TAG = "lakegate_stable_history"
 HISTORY_KEPT = 8  # rollback goes one step back; a few more names keep the tag readable and short
 
 
-@dataclass(frozen=True)
-class ServingCompute:
-    """How Databricks runs each served entity, and where it captures the endpoint's traffic."""
-
-    workload_size: str = "Small"
-    scale_to_zero_enabled: bool = False
-    inference_table_schema: str = "serving"
-    update_timeout_seconds: float = 1200.0
-
-
 class DatabricksEndpoints(GovernedEndpoints):
-    def __init__(self, workspace: WorkspaceClient, home: Path, compute: ServingCompute = ServingCompute(),
+    def __init__(self, workspace: WorkspaceClient, home: Path, compute: DatabricksServingConfig = DatabricksServingConfig(),
                  ledger: Ledger | None = None, registry=None, guard: DeploymentGuard | None = None):
         super().__init__(home, ledger=ledger, registry=registry, guard=guard)
         self.api = workspace.serving_endpoints

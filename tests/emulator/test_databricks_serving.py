@@ -21,8 +21,9 @@ from databricks.sdk.service.serving import (EndpointCoreConfigInput, EndpointSta
 from mlflow.deployments import get_deploy_client
 
 from gates.deployment_policy import DeploymentPolicy
+from lakegate.environment import DatabricksServingConfig
 from lakegate.ledger import Ledger, SecretInRecordError
-from lakegate.serving.databricks_endpoints import HISTORY_TAG, DatabricksEndpoints, ServingCompute
+from lakegate.serving.databricks_endpoints import HISTORY_TAG, DatabricksEndpoints
 from lakegate.serving.endpoints import EndpointError, EndpointNotFound, ServedEntity, single_version_config
 from ml_assets.deployment.rollout import run_canary
 from tests.cli import run_in_process
@@ -88,7 +89,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manager(workspace, registered, home) -> DatabricksEndpoints:
-    return DatabricksEndpoints(workspace, home, ServingCompute(update_timeout_seconds=120))
+    return DatabricksEndpoints(workspace, home, DatabricksServingConfig(update_timeout_seconds=120))
 
 
 def test_create_canary_ramp_and_rollback_under_load_through_the_sdk(manager, workspace, emulator, home):
@@ -182,7 +183,7 @@ def test_the_endpoint_commands_reach_the_workspace_in_the_databricks_environment
 
 
 def test_a_slow_update_and_a_refused_token_are_endpoint_errors_that_carry_no_secret(manager, workspace, emulator, home):
-    impatient = DatabricksEndpoints(workspace, home, ServingCompute(update_timeout_seconds=0.01))
+    impatient = DatabricksEndpoints(workspace, home, DatabricksServingConfig(update_timeout_seconds=0.01))
     with pytest.raises(EndpointError, match="did not finish within 0.01 s"):
         impatient.set_traffic(ENDPOINT, {V1: 90, V2: 10}, actor="alice", reason="a quick nudge")
     assert Ledger.for_home(home).records()[-1].outcome["applied"] is None  # it may still apply, and here it does
