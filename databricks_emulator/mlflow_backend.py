@@ -20,10 +20,11 @@ from pathlib import Path
 import aiohttp
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from databricks_emulator.children import spawn
+from databricks_emulator import uc_registry
 from databricks_emulator.errors import ApiError
 
 STARTUP_SECONDS = 90
@@ -63,7 +64,8 @@ class MlflowServer:
         self._process = spawn(
             [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", "1", "--backend-store-uri", f"sqlite:///{self.folder / 'mlflow.db'}",
-             "--artifacts-destination", str(self.folder / "artifacts")],
+             # artifacts where a workspace keeps them; clients write them through the Files API
+             "--default-artifact-root", "dbfs:/databricks/mlflow-tracking", "--no-serve-artifacts"],
             stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def _wait_ready(self) -> None:
@@ -89,26 +91,46 @@ class MlflowServer:
 
 
 class MlflowProxy:
-    def __init__(self, server: MlflowServer) -> None:
+    def __init__(self, server: MlflowServer, workspace_id: str) -> None:
         self.server = server
+        self.workspace_id = workspace_id
         self._session: aiohttp.ClientSession | None = None
 
     def routes(self) -> list[Route]:
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-        return [Route("/api/2.0/mlflow/{rest:path}", self.forward, methods=methods),
+        return [Route("/api/2.0/mlflow/unity-catalog/{rest:path}", self.unity_catalog, methods=methods),
+                Route("/api/2.0/mlflow/{rest:path}", self.forward, methods=methods),
                 Route("/api/2.0/mlflow-artifacts/{rest:path}", self.forward, methods=methods)]
 
     async def forward(self, request: Request) -> Response:
+        status, body, headers = await self._send(request.method, request.url.path, list(request.query_params.multi_items()),
+                                                 await request.body(), request.headers)
+        return Response(body, status_code=status, headers=headers)
+
+    async def unity_catalog(self, request: Request) -> Response:
+        """The `databricks-uc` registry's REST, on the server's registry (databricks_emulator/uc_registry.py)."""
+        rest = request.path_params["rest"]
+        local = uc_registry.local_answer(rest)
+        if local is not None:
+            return JSONResponse(local)
+        method, path, params, body = uc_registry.forwarded(request.method, rest, list(request.query_params.multi_items()),
+                                                           await request.body())
+        status, answer, headers = await self._send(method, f"/api/2.0/mlflow/{path}", params, body, request.headers)
+        headers.pop("content-length", None)
+        return Response(uc_registry.answer(rest, status, answer), status_code=status, headers=headers)
+
+    async def _send(self, method: str, path: str, params: list, body: bytes, request_headers) -> tuple[int, bytes, dict]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
-        headers = {key: value for key, value in request.headers.items() if key.lower() not in HOP_HEADERS}
-        url = f"{await run_in_threadpool(self.server.ensure_running)}{request.url.path}"
+        headers = {key: value for key, value in request_headers.items() if key.lower() not in HOP_HEADERS}
+        url = f"{await run_in_threadpool(self.server.ensure_running)}{path}"
         try:
-            async with self._session.request(request.method, url, params=list(request.query_params.multi_items()),
-                                             data=await request.body(), headers=headers) as answer:
-                body = await answer.read()
+            async with self._session.request(method, url, params=params, data=body, headers=headers) as answer:
+                content = await answer.read()
                 kept = {key: value for key, value in answer.headers.items() if key.lower() not in HOP_HEADERS}
-                return Response(body, status_code=answer.status, headers=kept)
+                # MLflow's UC registry client reads the workspace of a model's source run from this header
+                kept["x-databricks-org-id"] = self.workspace_id
+                return answer.status, content, kept
         except aiohttp.ClientConnectionError as error:
             raise ApiError(503, "TEMPORARILY_UNAVAILABLE", f"The MLflow server is not reachable: {error}") from None
 

@@ -1,4 +1,4 @@
-"""Served models: MLflow model versions loaded through mlflow.pyfunc from the emulator's MLflow server."""
+"""Served models: Unity Catalog model versions loaded through mlflow.pyfunc from the files registered for them."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.pyfunc.scoring_server import invocations
 
-from databricks_emulator.mlflow_backend import MlflowServer
+from databricks_emulator.storage import WorkspaceStorage
+from databricks_emulator.uc_registry import models_path
 
 
 class ModelCache:
     """One loaded model per (name, version); loading happens outside the lock, once."""
 
-    def __init__(self, server: MlflowServer, folder: Path) -> None:
-        self.server = server
-        self.folder = folder
+    def __init__(self, storage: WorkspaceStorage) -> None:
+        self.storage = storage
         self._models: dict[tuple[str, str], PyFuncModel] = {}
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
@@ -33,18 +33,18 @@ class ModelCache:
             with self._lock:
                 if key in self._models:
                     return self._models[key]
-            tracking_uri = self.server.ensure_running()
-            # models:/ URIs resolve through the global tracking and registry URIs; this process serves one
-            # workspace, so global is right (left unset, MLflow would create ./mlflow.db here)
-            mlflow.set_tracking_uri(tracking_uri)
-            mlflow.set_registry_uri(tracking_uri)
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{version}", tracking_uri=tracking_uri,
-                dst_path=str(self.folder / f"{name}-{version}"))
-            model = mlflow.pyfunc.load_model(local)
+            local = self._artifacts(name, version)
+            model = mlflow.pyfunc.load_model(str(local))
             with self._lock:
                 self._models[key] = model
             return model
+
+    def _artifacts(self, name: str, version: str) -> Path:
+        """Where the Files API wrote the Unity Catalog version's files (`databricks-uc` uploads them there)."""
+        registered = self.storage.files_api_path(models_path(name, version))
+        if not (registered / "MLmodel").is_file():
+            raise FileNotFoundError(f"model {name} version {version} has no files at {models_path(name, version)}")
+        return registered
 
 
 def score(model: PyFuncModel, body: bytes, content_type: str) -> tuple[bytes | str, int, str]:

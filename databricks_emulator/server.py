@@ -12,7 +12,7 @@ from pathlib import Path
 import uvicorn
 from pysail.spark import SparkConnectServer
 
-from databricks_emulator.app import build_app
+from databricks_emulator.app import WORKSPACE_ID, build_app
 from databricks_emulator.dbfs_api import DbfsApi
 from databricks_emulator.files_api import FilesApi
 from databricks_emulator.jobs_api import JobsApi
@@ -63,8 +63,8 @@ def serve(options: EmulatorOptions) -> None:
     sail.start(background=True)
     sail_host, sail_port = sail.listening_address
     runs = RunService(storage, PolicyStore(storage.root / "policies"), host_url, f"sc://{sail_host}:{sail_port}")
-    proxy = MlflowProxy(mlflow_server)
-    endpoints = ServingEndpoints(ModelCache(mlflow_server, storage.root / "served-models"),
+    proxy = MlflowProxy(mlflow_server, WORKSPACE_ID)
+    endpoints = ServingEndpoints(ModelCache(storage),
                                  options.serving_update_seconds)
 
     async def shut_down() -> None:

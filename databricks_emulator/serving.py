@@ -165,6 +165,16 @@ class ServingEndpoints:
             return [{key: value for key, value in copy.deepcopy(endpoint).items() if key != "pending_config"}
                     for endpoint in self._endpoints.values()]
 
+    def patch_tags(self, name: str, body: dict) -> dict:
+        """`PATCH .../tags`: add (or overwrite) and delete tags by key; answers the endpoint's tags."""
+        with self._lock:
+            endpoint = self._endpoint(name)
+            removed = set(body.get("delete_tags") or [])
+            added = {tag["key"]: tag for tag in body.get("add_tags") or []}
+            kept = [tag for tag in endpoint["tags"] if tag["key"] not in removed and tag["key"] not in added]
+            endpoint["tags"] = kept + list(added.values())
+            return {"tags": copy.deepcopy(endpoint["tags"])}
+
     def delete(self, name: str) -> None:
         with self._lock:
             self._endpoint(name)

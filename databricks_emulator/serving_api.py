@@ -21,6 +21,7 @@ class ServingApi:
             Route(base, self.collection, methods=["GET", "POST"]),
             Route(f"{base}/{{name}}", self.item, methods=["GET", "DELETE"]),
             Route(f"{base}/{{name}}/config", self.update_config, methods=["PUT"]),
+            Route(f"{base}/{{name}}/tags", self.patch_tags, methods=["PATCH"]),
             Route("/serving-endpoints/{name}/invocations", self.invoke, methods=["POST"]),
         ]
 
@@ -38,6 +39,9 @@ class ServingApi:
 
     async def update_config(self, request: Request) -> JSONResponse:
         return JSONResponse(self.endpoints.update_config(request.path_params["name"], await request.json()))
+
+    async def patch_tags(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.endpoints.patch_tags(request.path_params["name"], await request.json()))
 
     async def invoke(self, request: Request) -> Response:
         entity = self.endpoints.route(request.path_params["name"])

@@ -8,12 +8,17 @@ Databricks) under `volumes/`; workspace files (`/Workspace/...`) under `workspac
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from pathlib import Path, PurePosixPath
 
 from databricks_emulator.errors import invalid_parameter
 
 VOLUMES_PREFIX = "/Volumes/"
 WORKSPACE_PREFIX = "/Workspace/"
+# Where MLflow keeps a workspace experiment's artifacts (dbfs:/databricks/mlflow-tracking/<experiment>/...),
+# reached by MLflow's client through the Files API (mlflow/store/artifact/databricks_run_artifact_repo.py).
+MLFLOW_ARTIFACTS_PREFIX = "/WorkspaceInternal/Mlflow/Artifacts/"
+MODELS_PREFIX = "/Models/"  # Unity Catalog model versions' files (databricks_emulator/uc_registry.py)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,14 @@ class WorkspaceStorage:
         return self.root / "workspace"
 
     @property
+    def mlflow_artifacts_root(self) -> Path:
+        return self.root / "mlflow-artifacts"
+
+    @property
+    def models_root(self) -> Path:
+        return self.root / "models"
+
+    @property
     def unity_catalog_root(self) -> Path:
         return self.root / "unity-catalog"
 
@@ -41,7 +54,7 @@ class WorkspaceStorage:
         return self.root / "runs"
 
     def create_folders(self) -> None:
-        for folder in (self.dbfs_root, self.volumes_root, self.workspace_root,
+        for folder in (self.dbfs_root, self.volumes_root, self.workspace_root, self.mlflow_artifacts_root, self.models_root,
                        self.unity_catalog_root, self.runs_root):
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -63,6 +76,10 @@ class WorkspaceStorage:
             return self._below(self.volumes_root, path[len("/Volumes"):])
         if path.startswith(WORKSPACE_PREFIX):
             return self._below(self.workspace_root, path[len("/Workspace"):])
+        if path.startswith(MODELS_PREFIX):
+            return self._below(self.models_root, path[len(MODELS_PREFIX) - 1:])
+        if path.startswith(MLFLOW_ARTIFACTS_PREFIX):
+            return self._below(self.mlflow_artifacts_root, path[len(MLFLOW_ARTIFACTS_PREFIX) - 1:])
         raise invalid_parameter(
             f"Path {path} is not supported: the Files API takes /Volumes/... or /Workspace/... paths.")
 
@@ -77,6 +94,18 @@ class WorkspaceStorage:
         if path.startswith("/"):
             return self._below(self.workspace_root, path)
         raise invalid_parameter(f"Path {path} must be absolute (dbfs:/, /Volumes/ or a workspace path).")
+
+    def mlflow_artifact_path(self, uri: str) -> Path:
+        """A workspace experiment's artifact URI as the local folder the Files API wrote it to (the
+        mapping MLflow's client makes: a run's or a logged model's folder below the experiment)."""
+        match = re.match(r"^dbfs:/databricks/mlflow-tracking/([^/]+)/(.+)$", uri.rstrip("/"))
+        if match is None:
+            raise invalid_parameter(f"{uri} is not a workspace experiment's artifact URI")
+        experiment, rest = match.groups()
+        kind, _, below = rest.partition("/")
+        if kind == "logged_models":
+            return self._below(self.mlflow_artifacts_root, f"{experiment}/LoggedModels/{below}")
+        return self._below(self.mlflow_artifacts_root, f"{experiment}/Runs/{rest}")
 
     def dbfs_name(self, local: Path) -> str:
         """The DBFS API path of a local file, the inverse of dbfs_path."""

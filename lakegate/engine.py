@@ -61,8 +61,9 @@ def spark_remote_url(engine: EngineConfig) -> str:
             raise ConfigError(f"engine kind 'connect': environment variable {engine.url_env} is not set")
         return url
     raise EngineNotAvailable(
-        "engine kind 'databricks' is not yet available in this build; "
-        "use 'sail' or 'connect' (Databricks Connect works through a Spark Connect URL)"
+        "engine kind 'databricks' is not yet available in this build (designed in "
+        "docs/decisions/0037-databricks-pipes-engine.md); use 'sail' or 'connect' "
+        "(Databricks Connect works through a Spark Connect URL)"
     )
 
 

@@ -30,7 +30,8 @@ class _Strict(BaseModel):
 
 
 class EngineConfig(_Strict):
-    # sail: in-process Sail server; connect: any Spark Connect URL; databricks: not wired yet.
+    # sail: in-process Sail server; connect: any Spark Connect URL; databricks: job runs (not wired yet,
+    # docs/decisions/0037-databricks-pipes-engine.md).
     kind: Literal["sail", "connect", "databricks"] = "sail"
     # For `connect`: the environment variable holding the sc:// URL (it may carry a token).
     url_env: str | None = None
@@ -147,6 +148,46 @@ class DashboardConfig(_Strict):
     allow_generated_token: bool = False
 
 
+class DatabricksServingConfig(_Strict):
+    """How Model Serving runs each served entity (lakegate/serving/databricks_endpoints.py)."""
+
+    workload_size: Literal["Small", "Medium", "Large"] = "Small"
+    scale_to_zero_enabled: bool = False
+    # Databricks captures each endpoint's traffic in <catalog>.<this schema>.<endpoint>_payload.
+    inference_table_schema: str = Field(default="serving", pattern=r"^[a-z][a-z0-9_]*$")
+    # A config update on a workspace takes minutes; past this the change is reported as failed.
+    update_timeout_seconds: PositiveFloat = 1200.0
+
+
+class DatabricksJobCluster(_Strict):
+    """The job cluster each Spark step's run gets (checked by the workspace against policy_id)."""
+
+    spark_version: str
+    node_type_id: str
+    num_workers: NonNegativeInt = 1
+    policy_id: str | None = None  # a cluster policy's id: not a secret, but workspace-specific
+    apply_policy_default_values: bool = True
+    custom_tags: dict[str, str] = {}  # merged with Lakegate's own (environment, asset, Dagster run)
+
+
+class DatabricksJobsConfig(_Strict):
+    """Spark steps as one-time job runs (docs/decisions/0037-databricks-pipes-engine.md)."""
+
+    cluster: DatabricksJobCluster
+    # Every run gets a timeout: a stuck cluster is stopped by Databricks, not left running.
+    timeout_seconds: PositiveInt = 3600
+
+
+class DatabricksConfig(_Strict):
+    """A Databricks workspace. Which one is never in this file: the clients (databricks-sdk, mlflow,
+    dagster-databricks) read DATABRICKS_HOST and DATABRICKS_TOKEN from the process environment.
+    MLflow's tracking URI is then `databricks` and its registry Unity Catalog's, `databricks-uc`
+    (docs/decisions/0036-databricks-registry.md)."""
+
+    serving: DatabricksServingConfig = DatabricksServingConfig()
+    jobs: DatabricksJobsConfig | None = None
+
+
 class Environment(_Strict):
     name: str
     catalog: Literal["dev", "test", "prod"]
@@ -158,6 +199,13 @@ class Environment(_Strict):
     trust: TrustConfig = TrustConfig()
     alerts: AlertsConfig = AlertsConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    databricks: DatabricksConfig | None = None  # set: the registry and serving are the workspace's
+
+    @model_validator(mode="after")
+    def _databricks_engine_needs_a_workspace(self) -> "Environment":
+        if self.engine.kind == "databricks" and self.databricks is None:
+            raise ValueError("engine kind 'databricks' needs a databricks: section (the workspace's settings)")
+        return self
 
     @property
     def home(self) -> Path:

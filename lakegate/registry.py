@@ -2,7 +2,10 @@
 
 Embedded default: a SQLite store at `$LAKEGATE_HOME/mlflow/mlflow.db` with artifacts under
 `$LAKEGATE_HOME/mlflow/artifacts`. Any other store is a tracking URI (`MLFLOW_TRACKING_URI` wins
-when set; Databricks URIs get the Unity Catalog registry, as MLflow does by default).
+when set; Databricks URIs get the Unity Catalog registry, as MLflow does by default). An
+environment with a `databricks:` section (LAKEGATE_ENV=databricks, prod) means tracking URI
+`databricks` and registry `databricks-uc` on the workspace of DATABRICKS_HOST
+(docs/decisions/0036-databricks-registry.md).
 
 Models are named `catalog.schema.model` (`dev.claims.triage_model`). MLflow OSS accepts dots in
 registered model names, so the three-level name is the registered name as it is, in OSS and in
@@ -23,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 
-from lakegate.environment import lakegate_home
+from lakegate.databricks import workspace_host
+from lakegate.environment import Environment, lakegate_home, load_environment
 from lakegate.names import split_three_level
 
 if TYPE_CHECKING:
@@ -82,9 +86,19 @@ def embedded_store(home: Path | None = None) -> tuple[str, Path]:
     return f"sqlite:///{root / 'mlflow.db'}", root / "artifacts"
 
 
-def resolve_tracking_uri(configured: str = "", home: Path | None = None) -> str:
-    """MLFLOW_TRACKING_URI if set, else the configured URI, else the embedded SQLite store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or configured or embedded_store(home)[0]
+DATABRICKS_TRACKING_URI = "databricks"
+
+
+def resolve_tracking_uri(configured: str = "", home: Path | None = None, environment: Environment | None = None) -> str:
+    """MLFLOW_TRACKING_URI if set, else the configured URI, else the environment's: the workspace's
+    (`databricks`) for a Databricks environment, the embedded SQLite store for any other."""
+    explicit = os.environ.get("MLFLOW_TRACKING_URI") or configured
+    if explicit:
+        return explicit
+    if (environment or load_environment()).databricks is not None:
+        workspace_host()  # both variables set, or a clear error now rather than MLflow's later
+        return DATABRICKS_TRACKING_URI
+    return embedded_store(home)[0]
 
 
 def resolve_registry_uri(tracking_uri: str, configured: str = "") -> str:
@@ -112,8 +126,9 @@ class Registry:
         self._client: MlflowClient | None = None
 
     @classmethod
-    def from_env(cls, tracking_uri: str = "", registry_uri: str = "", artifact_root: str = "", ui_url: str = DEFAULT_UI_URL, home: Path | None = None) -> "Registry":
-        tracking = resolve_tracking_uri(tracking_uri, home)
+    def from_env(cls, tracking_uri: str = "", registry_uri: str = "", artifact_root: str = "", ui_url: str = DEFAULT_UI_URL,
+                 home: Path | None = None, environment: Environment | None = None) -> "Registry":
+        tracking = resolve_tracking_uri(tracking_uri, home, environment)
         _, default_artifacts = embedded_store(home)
         artifacts: Path | None = None
         if artifact_root:

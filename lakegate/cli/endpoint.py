@@ -95,6 +95,9 @@ def status(
         table.add_row(entity["name"], entity["entity_name"], entity["entity_version"], str(shares.get(entity["name"], 0)))
     console.print(table)
     console.print(f"rollback target: {doc['lakegate']['rollback_target'] or 'none'}")
+    if "databricks" in doc:
+        console.print(f"Databricks Model Serving; inference table {doc['databricks']['inference_table']}")
+        return
     workers = doc["lakegate"]["workers"]
     console.print(f"workers: {len(workers)} running" + "".join(
         f"\n  pid {w['pid']}: generation {w['generation']}, traffic {w['traffic']}, scorer {w['scorers']}" for w in workers))
@@ -133,9 +136,10 @@ def rollback(
 
 
 def _local():
-    from lakegate.cli.serving_app import local_endpoints
+    """The environment's own endpoints: the local control plane, or the Databricks workspace's."""
+    from lakegate.cli.endpoint_manager import endpoint_manager
 
-    return local_endpoints()
+    return endpoint_manager()
 
 
 def _manager(url: str | None):
@@ -150,13 +154,14 @@ def _manager(url: str | None):
 
 
 def _document(name: str, url: str | None) -> dict:
-    if url:
-        return _manager(url).document(name)
+    manager = _manager(url)
+    if hasattr(manager, "document"):  # a server's admin API or a Databricks workspace: it knows its own state
+        return manager.document(name)
     from lakegate.environment import lakegate_home
     from lakegate.serving.admin import endpoint_document
     from lakegate.serving.worker_status import worker_states
 
-    return endpoint_document(_local().get(name), worker_states(lakegate_home()))
+    return endpoint_document(manager.get(name), worker_states(lakegate_home()))
 
 
 def _actor() -> str:

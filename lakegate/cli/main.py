@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from lakegate.cli import alerts, approve, audit, dashboard, data, demo, drill, endpoint, materialize, model, monitor, \
-    policy, tables
+from lakegate.cli import (alerts, approve, audit, dashboard, data, demo, drill, emulator, endpoint, materialize,
+                          model, monitor, policy, tables)
 
 app = typer.Typer(
     name="lakegate",
@@ -35,6 +35,7 @@ app.add_typer(monitor.app, name="monitor")
 app.command("drill")(drill.drill_command)
 app.command("serve")(endpoint.serve_command)
 app.command("dashboard")(dashboard.dashboard_command)
+app.command("databricks-emulator")(emulator.databricks_emulator_command)
 
 err = Console(stderr=True)
 

@@ -1,7 +1,11 @@
-"""One emulator process per test module, reached only through databricks-sdk's WorkspaceClient."""
+"""One emulator process per test session, reached only through the official clients (databricks-sdk, mlflow).
+
+Modules share it, so each names what it creates after itself (or looks only at what it created).
+`registered` logs one model and registers it twice, once per session, for every serving test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -10,12 +14,22 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+import mlflow
+import numpy as np
+import pandas as pd
 import pytest
 from databricks.sdk import WorkspaceClient
+from mlflow.models import infer_signature
+from sklearn.linear_model import LogisticRegression
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
+MODEL = "dev.claims.triage_model"
+EXPERIMENT = "/Shared/claims-triage"
+FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
+LABELS = np.array([0, 1, 0, 1])
 
 
 @dataclass(frozen=True)
@@ -46,12 +60,14 @@ def _read_announcement(process: subprocess.Popen) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator(tmp_path_factory) -> RunningEmulator:
     root = tmp_path_factory.mktemp("workspace")
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    process = subprocess.Popen([sys.executable, "-m", "databricks_emulator", "--port", "0", "--root", str(root)],
+    # started as a newcomer starts it, `lakegate databricks-emulator`, which becomes `python -m databricks_emulator`
+    process = subprocess.Popen([sys.executable, "-c", "from lakegate.cli.main import entry; entry()",
+                                "databricks-emulator", "--port", "0", "--root", str(root)],
                                stdout=subprocess.PIPE, stderr=(root.parent / "emulator.log").open("wb"),
                                text=True, env=env, cwd=root)
     try:
@@ -62,6 +78,49 @@ def emulator(tmp_path_factory) -> RunningEmulator:
         process.wait(30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workspace(emulator: RunningEmulator) -> WorkspaceClient:
     return emulator.client()
+
+
+@contextlib.contextmanager
+def databricks_mlflow(emulator: RunningEmulator) -> Iterator[None]:
+    """MLflow's fluent API on the workspace, as on Databricks: tracking URI `databricks`, registry URI
+    `databricks-uc`, the workspace named by DATABRICKS_HOST and DATABRICKS_TOKEN; restored afterwards."""
+    saved = {key: os.environ.get(key) for key in ("DATABRICKS_HOST", "DATABRICKS_TOKEN")}
+    os.environ.update(DATABRICKS_HOST=emulator.host, DATABRICKS_TOKEN=emulator.token)
+    mlflow.set_tracking_uri("databricks")
+    mlflow.set_registry_uri("databricks-uc")
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def registered(emulator):
+    """MODEL versions 1 and 2 (the same fitted model), logged and registered through the emulator."""
+    with databricks_mlflow(emulator):
+        # an explicit experiment: set_experiment would leave it active (and in MLFLOW_EXPERIMENT_ID) for later tests
+        experiment_id = mlflow.create_experiment(EXPERIMENT)
+        fitted = LogisticRegression().fit(FEATURES, LABELS)
+        with mlflow.start_run(experiment_id=experiment_id):
+            # explicit requirements and signature: inferring them loads the model in a subprocess (seconds)
+            logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
+                                              signature=infer_signature(FEATURES, LABELS))
+        mlflow.register_model(logged.model_uri, MODEL)
+    return fitted
+
+
+@pytest.fixture
+def mlflow_client(emulator, monkeypatch) -> mlflow.MlflowClient:
+    """MLflow's client on the workspace (tracking URI `databricks`, registry URI `databricks-uc`)."""
+    monkeypatch.setenv("DATABRICKS_HOST", emulator.host)
+    monkeypatch.setenv("DATABRICKS_TOKEN", emulator.token)
+    return mlflow.MlflowClient(tracking_uri="databricks", registry_uri="databricks-uc")

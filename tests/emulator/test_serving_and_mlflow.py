@@ -7,51 +7,22 @@ serving endpoints whose predictions come from those model versions.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from datetime import timedelta
 
 import mlflow
-from mlflow.models import infer_signature
-import numpy as np
-import pandas as pd
 import pytest
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists, ResourceConflict
 from databricks.sdk.service.catalog import RegisteredModelAlias
 from databricks.sdk.service.ml import GetExperimentByNameResponse, ModelVersion
 from databricks.sdk.service.serving import (DataframeSplitInput, EndpointCoreConfigInput, EndpointStateConfigUpdate, EndpointStateReady,
+                                            EndpointTag, EndpointTags,
                                             Route, ServedEntityInput, ServingEndpointDetailed, TrafficConfig)
-from sklearn.linear_model import LogisticRegression
+
+from tests.emulator.conftest import EXPERIMENT, FEATURES, MODEL
 
 pytestmark = pytest.mark.integration
-MODEL = "dev.claims.triage_model"
-EXPERIMENT = "/Shared/claims-triage"
-FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
-LABELS = np.array([0, 1, 0, 1])
-
-
-@pytest.fixture(scope="module")
-def registered(emulator):
-    """MODEL versions 1 and 2 (the same fitted model), logged and registered through the emulator."""
-    saved_token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-    os.environ["MLFLOW_TRACKING_TOKEN"] = emulator.token
-    mlflow.set_tracking_uri(emulator.host)
-    # an explicit experiment: set_experiment would leave it active (and in MLFLOW_EXPERIMENT_ID) for later tests
-    experiment_id = mlflow.create_experiment(EXPERIMENT)
-    fitted = LogisticRegression().fit(FEATURES, LABELS)
-    with mlflow.start_run(experiment_id=experiment_id):
-        # explicit requirements and signature: inferring them loads the model in a subprocess (seconds)
-        logged = mlflow.sklearn.log_model(fitted, name="model", registered_model_name=MODEL, pip_requirements=[],
-                                          signature=infer_signature(FEATURES, LABELS))
-    mlflow.register_model(logged.model_uri, MODEL)
-    yield fitted
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
-    if saved_token is None:
-        os.environ.pop("MLFLOW_TRACKING_TOKEN")
-    else:
-        os.environ["MLFLOW_TRACKING_TOKEN"] = saved_token
 
 
 def test_mlflow_rest_is_served_by_a_real_mlflow_server_and_reads_back_through_the_sdk(workspace, registered):
@@ -62,13 +33,13 @@ def test_mlflow_rest_is_served_by_a_real_mlflow_server_and_reads_back_through_th
     assert [v.version for v in versions] == ["1", "2"] and all(ModelVersion.from_dict(v.as_dict()) == v for v in versions)
 
 
-def test_a_unity_catalog_alias_is_set_and_deleted_on_the_registered_model(workspace, registered):
+def test_a_unity_catalog_alias_is_set_and_deleted_on_the_registered_model(workspace, registered, mlflow_client):
     alias = workspace.registered_models.set_alias(MODEL, "champion", 1)
     assert RegisteredModelAlias.from_dict(alias.as_dict()) == alias and alias.version_num == 1
-    assert mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion").version == "1"
+    assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == "1"
     workspace.registered_models.delete_alias(MODEL, "champion")
     with pytest.raises(mlflow.exceptions.MlflowException):
-        mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion")
+        mlflow_client.get_model_version_by_alias(MODEL, "champion")
 
 
 def entity(version: str) -> ServedEntityInput:
@@ -103,6 +74,18 @@ def test_an_endpoint_serves_the_registered_model_and_a_concurrent_update_is_refu
     assert set(served) == {"triage-1", "triage-2"}
 
 
+def test_endpoint_tags_are_added_overwritten_and_deleted_by_patch(workspace, registered):
+    added = workspace.serving_endpoints.patch("claims-triage", add_tags=[EndpointTag(key="team", value="claims"),
+                                                                         EndpointTag(key="tier", value="1")])
+    assert EndpointTags.from_dict(added.as_dict()) == added
+    changed = workspace.serving_endpoints.patch("claims-triage", add_tags=[EndpointTag(key="tier", value="2")],
+                                                delete_tags=["team"])
+    assert [(t.key, t.value) for t in changed.tags] == [("tier", "2")]
+    assert [(t.key, t.value) for t in workspace.serving_endpoints.get("claims-triage").tags] == [("tier", "2")]
+    with pytest.raises(NotFound):
+        workspace.serving_endpoints.patch("no-such-endpoint", delete_tags=["tier"])
+
+
 def test_endpoint_listing_refusals_and_deletion_use_databricks_errors(workspace, registered):
     with pytest.raises(ResourceAlreadyExists):
         workspace.serving_endpoints.create(name="claims-triage")
@@ -112,7 +95,7 @@ def test_endpoint_listing_refusals_and_deletion_use_databricks_errors(workspace,
     workspace.serving_endpoints.create(name="scratch")
     with pytest.raises(InvalidParameterValue, match="not ready"):
         workspace.serving_endpoints.query("scratch", dataframe_records=FEATURES.to_dict("records"))
-    assert sorted(e.name for e in workspace.serving_endpoints.list()) == ["claims-triage", "scratch"]
+    assert {"claims-triage", "scratch"} <= {e.name for e in workspace.serving_endpoints.list()}
     workspace.serving_endpoints.delete("scratch")
     with pytest.raises(NotFound):
         workspace.serving_endpoints.get("scratch")

@@ -79,7 +79,7 @@ def test_cluster_policies_get_and_list_return_the_policy_definition(workspace):
     policy = workspace.cluster_policies.get(created.policy_id)
     assert isinstance(policy, Policy) and round_trips(policy)
     assert json.loads(policy.definition) == definition
-    assert [p.policy_id for p in workspace.cluster_policies.list()] == [created.policy_id]
+    assert {p.name: p.policy_id for p in workspace.cluster_policies.list()}["lakegate-jobs"] == created.policy_id
     with pytest.raises(NotFound):
         workspace.cluster_policies.get("NO-SUCH-POLICY")
     with pytest.raises(ResourceAlreadyExists):

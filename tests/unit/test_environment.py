@@ -3,12 +3,14 @@
 import pytest
 
 from lakegate import environment
+from lakegate.databricks import workspace_host
 from lakegate.engine import EngineNotAvailable, spark_remote_url
 from lakegate.environment import ConfigError, EngineConfig, PiiConfig, load_environment
 from lakegate.pii import resolve_hmac_key
 
 
-@pytest.mark.parametrize("name,catalog", [("local", "dev"), ("dev", "dev"), ("test", "test"), ("prod", "prod")])
+@pytest.mark.parametrize("name,catalog", [("local", "dev"), ("dev", "dev"), ("test", "test"), ("prod", "prod"),
+                                          ("databricks", "dev")])
 def test_each_shipped_environment_loads(name, catalog):
     assert load_environment(name).catalog == catalog
 
@@ -20,7 +22,7 @@ def test_default_is_local(monkeypatch):
 
 def test_unknown_environment_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LAKEGATE_ENV", "staging")
-    with pytest.raises(ConfigError, match="unknown environment 'staging'.*known: dev, local, prod, test"):
+    with pytest.raises(ConfigError, match="unknown environment 'staging'.*known: databricks, dev, local, prod, test"):
         load_environment()
 
 
@@ -86,3 +88,33 @@ def test_short_pii_key_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("LAKEGATE_PII_HMAC_KEY", "short")
     with pytest.raises(ConfigError, match="too short"):
         resolve_hmac_key(PiiConfig(), tmp_path)
+
+
+def test_a_databricks_engine_needs_the_workspace_section(env_dir):
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: prod\nengine:\n  kind: databricks\n")
+    with pytest.raises(ConfigError, match="engine kind 'databricks' needs a databricks: section"):
+        load_environment("x")
+
+
+def test_the_workspace_section_is_strict_and_names_no_workspace(env_dir):
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: dev\ndatabricks:\n  host: https://adb-1.azuredatabricks.net\n")
+    with pytest.raises(ConfigError, match=r"databricks\.host: Extra inputs are not permitted"):
+        load_environment("x")
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: dev\ndatabricks:\n  serving:\n    workload_size: Huge\n")
+    with pytest.raises(ConfigError, match=r"databricks\.serving\.workload_size"):
+        load_environment("x")
+
+
+def test_prod_and_databricks_serve_on_the_workspace():
+    prod, trial = load_environment("prod"), load_environment("databricks")
+    assert prod.databricks.serving.scale_to_zero_enabled is False and trial.databricks.serving.scale_to_zero_enabled
+    assert load_environment("local").databricks is None
+
+
+def test_the_workspace_url_must_be_a_url(monkeypatch):
+    monkeypatch.setenv("DATABRICKS_HOST", "adb-1.azuredatabricks.net")
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-not-a-real-token")
+    with pytest.raises(ConfigError, match="DATABRICKS_HOST must be the workspace URL"):
+        workspace_host()
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1.azuredatabricks.net/")
+    assert workspace_host() == "https://adb-1.azuredatabricks.net"
