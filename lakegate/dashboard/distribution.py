@@ -13,7 +13,8 @@ import pyarrow.dataset as ds
 from lakegate.dashboard.reads import Snapshot, latest
 from lakegate.lake import Lake
 from lakegate.monitoring.profile import NumericProfile, Profile
-from lakegate.registry import REFERENCE_PROFILE_ARTIFACT, Registry, RegistryError
+from lakegate.monitoring.reference import stored_reference_profile
+from lakegate.registry import Registry, RegistryError
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -22,9 +23,9 @@ def reference_of(registry: Registry, model: str, version: str) -> Profile | None
     """The version's reference profile (None for a version trained before the monitor existed)."""
     try:
         run_id = registry.model_version(model, version).run_id
-        return Profile.from_json(registry.run_artifact(run_id, REFERENCE_PROFILE_ARTIFACT).decode())
     except RegistryError:
         return None
+    return stored_reference_profile(registry, run_id)
 
 
 def window_profile(lake: Lake, state_table: str, reference: Profile, granularity: str, start: dt.datetime,

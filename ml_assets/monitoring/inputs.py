@@ -14,7 +14,8 @@ from lakegate.lake import Lake
 from lakegate.monitoring import Profile
 from lakegate.monitoring.refresh import SliceLookup
 from lakegate.monitoring.inference_rows import LABEL, LABEL_AVAILABLE_AT, RECORD_KEY
-from lakegate.registry import REFERENCE_PROFILE_ARTIFACT, Registry, RegistryError
+from lakegate.monitoring.reference import stored_reference_profile
+from lakegate.registry import Registry
 from lakegate.serving.endpoints import Endpoint
 from ml_assets.spec import Slice, UseCase
 from ml_assets.training.columns import model_input_columns
@@ -33,14 +34,9 @@ def full_share_version(endpoint: Endpoint | None) -> str | None:
 def reference_profiles(registry: Registry, model: str, versions: list[str]) -> dict[str, Profile]:
     """model_id (version) → its reference profile; a version without one (trained before the monitor
     existed) is left out, and the monitor reports it as not profiled."""
-    found = {}
-    for version in versions:
-        run_id = registry.model_version(model, version).run_id
-        try:
-            found[version] = Profile.from_json(registry.run_artifact(run_id, REFERENCE_PROFILE_ARTIFACT).decode())
-        except RegistryError:
-            continue
-    return found
+    found = {version: stored_reference_profile(registry, registry.model_version(model, version).run_id)
+             for version in versions}
+    return {version: profile for version, profile in found.items() if profile is not None}
 
 
 def arrived_labels(lake: Lake, catalog: str, use_case: UseCase) -> pa.Table | None:
