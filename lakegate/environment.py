@@ -188,6 +188,27 @@ class DatabricksConfig(_Strict):
     jobs: DatabricksJobsConfig | None = None
 
 
+class CostConfig(_Strict):
+    """Cost guardrails for this environment (issue 15; lakegate/cost/): the rate card that prices a
+    run, the monthly budgets that refuse one, the threshold above which a run needs a signed
+    finance approval, and the cap at which the live stop cancels a running one."""
+
+    # A rate card file's name in lakegate/cost/rate_cards/ (versioned YAML: DBU per hour per node
+    # type, dollars per DBU per SKU, each with its source and date).
+    rate_card: str = "databricks-aws-us-east-1-2026-12"
+    sku: str = "JOBS_COMPUTE"  # the SKU a job cluster's DBUs are billed at
+    # The rate card's machine entry that prices a run on the embedded engine (wall time × its rate).
+    machine: str = "local-2-core"
+    cost_centre: str  # tagged on every run (attribution)
+    monthly_budget_usd: PositiveFloat  # the whole environment
+    use_case_budgets_usd: dict[str, PositiveFloat] = {}  # per use case (by UseCase name)
+    finance_approval_above_usd: PositiveFloat  # a run estimated above this needs role finance's signature
+    run_cap_usd: PositiveFloat  # the live stop cancels a run projected past this (or the budget left)
+    budget_alert_shares: list[Annotated[float, Field(gt=0, le=1)]] = [0.5, 0.8, 1.0]
+    reconciliation_tolerance: PositiveFloat = 0.5  # |actual - estimate| / estimate above this is flagged
+    auto_termination_minutes: PositiveInt = 20  # set on every job cluster, beside the run timeout
+
+
 class Environment(_Strict):
     name: str
     catalog: Literal["dev", "test", "prod"]
@@ -200,11 +221,14 @@ class Environment(_Strict):
     alerts: AlertsConfig = AlertsConfig()
     dashboard: DashboardConfig = DashboardConfig()
     databricks: DatabricksConfig | None = None  # set: the registry and serving are the workspace's
+    cost: CostConfig | None = None  # None: no guardrails (a laptop); every Databricks environment sets it
 
     @model_validator(mode="after")
     def _databricks_engine_needs_a_workspace(self) -> "Environment":
         if self.engine.kind == "databricks" and self.databricks is None:
             raise ValueError("engine kind 'databricks' needs a databricks: section (the workspace's settings)")
+        if self.engine.kind == "databricks" and self.cost is None:
+            raise ValueError("engine kind 'databricks' needs a cost: section (budgets and caps; docs/cost.md)")
         return self
 
     @property
