@@ -47,6 +47,7 @@ DEMO_PRINCIPALS = (
     ("oc.incident", "Oc Incident (incident commander; break-glass only)", ("incident_commander",)),
     ("re.reliability", "Re Reliability (reliability engineer, plant operations)", ("reliability_engineer",)),
     ("sa.safety", "Sa Safety (safety officer, plant operations)", ("safety_officer",)),
+    ("fi.finance", "Fi Finance (finance; approves high-cost runs)", ("finance",)),
 )
 
 DEMO_REQUIREMENTS = {

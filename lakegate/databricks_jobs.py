@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 # what PipesDatabricksClient raises and catches; not in dagster's top level
 from dagster._core.errors import DagsterExecutionInterruptedError, DagsterPipesExecutionError
 from dagster_databricks import PipesDatabricksClient
 from databricks.sdk.service import compute, jobs
 
+from lakegate.cost.live_stop import LiveStop
 from lakegate.environment import DatabricksJobsConfig
 
 TOKEN_LENGTH = 64  # Databricks' limit on idempotency_token
@@ -28,13 +31,39 @@ def idempotency_token(dagster_run_id: str, step_key: str) -> str:
     return hashlib.sha256(f"{dagster_run_id}:{step_key}".encode()).hexdigest()[:TOKEN_LENGTH]
 
 
-def job_cluster(config: DatabricksJobsConfig, environment: str, asset: str, dagster_run_id: str) -> compute.ClusterSpec:
+LIVE = (jobs.RunLifeCycleState.QUEUED, jobs.RunLifeCycleState.PENDING, jobs.RunLifeCycleState.RUNNING,
+        jobs.RunLifeCycleState.BLOCKED, jobs.RunLifeCycleState.WAITING_FOR_RETRY)
+
+
+class RunStopped(RuntimeError):
+    """The live stop cancelled the run: its projected cost crossed its limit."""
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who pays for a run: every job cluster carries these as tags (docs/cost.md)."""
+
+    environment: str
+    asset: str
+    dagster_run_id: str
+    use_case: str | None = None
+    cost_centre: str | None = None
+    auto_termination_minutes: int | None = None
+
+    def tags(self) -> dict[str, str]:
+        found = {"lakegate_env": self.environment, "lakegate_asset": self.asset, "dagster_run_id": self.dagster_run_id,
+                 "lakegate_use_case": self.use_case, "cost_centre": self.cost_centre}
+        return {key: value for key, value in found.items() if value}
+
+
+def job_cluster(config: DatabricksJobsConfig, attribution: Attribution) -> compute.ClusterSpec:
     """The environment's cluster spec, its tags merged with Lakegate's (which win: they attribute cost)."""
     cluster = config.cluster
-    tags = {**cluster.custom_tags, "lakegate_env": environment, "lakegate_asset": asset, "dagster_run_id": dagster_run_id}
+    tags = {**cluster.custom_tags, **attribution.tags()}
     return compute.ClusterSpec(spark_version=cluster.spark_version, node_type_id=cluster.node_type_id,
                                num_workers=cluster.num_workers, policy_id=cluster.policy_id,
                                apply_policy_default_values=cluster.apply_policy_default_values if cluster.policy_id else None,
+                               autotermination_minutes=attribution.auto_termination_minutes,
                                custom_tags={key: TAG_VALUE.sub("_", value)[:256] for key, value in tags.items()})
 
 
@@ -44,14 +73,14 @@ def submit_arguments(config: DatabricksJobsConfig, dagster_run_id: str, step_key
             "idempotency_token": idempotency_token(dagster_run_id, step_key)}
 
 
-def step_task(config: DatabricksJobsConfig, environment: str, asset: str, dagster_run_id: str, *,
+def step_task(config: DatabricksJobsConfig, attribution: Attribution, *,
               python_file: str | None = None, wheel: str | None = None, entry_point: str = "lakegate-step",
               parameters: list[str] | None = None) -> jobs.SubmitTask:
     """One task on its own job cluster: a script (`python_file`) or Lakegate's wheel's entry point."""
     if (python_file is None) == (wheel is None):
         raise ValueError("a step task runs either a python_file or a wheel's entry point")
-    key = re.sub(r"[^A-Za-z0-9_-]", "_", asset)[:100]
-    cluster = job_cluster(config, environment, asset, dagster_run_id)
+    key = re.sub(r"[^A-Za-z0-9_-]", "_", attribution.asset)[:100]
+    cluster = job_cluster(config, attribution)
     if python_file is not None:
         return jobs.SubmitTask(task_key=key, new_cluster=cluster, timeout_seconds=config.timeout_seconds,
                                spark_python_task=jobs.SparkPythonTask(python_file=python_file, parameters=parameters or []))
@@ -70,7 +99,32 @@ class StepRunClient(PipesDatabricksClient):
     client's poll sees the run fail, logs the traces and raises with the errors. When the step is
     interrupted (the Dagster run terminated) the client cancels the Databricks run and waits for it
     to end, then returns as if the step had finished; this raises the interrupt again instead.
-    Both override private methods of dagster-databricks 0.29.27 (recheck on upgrade)."""
+    With a live stop set (`watch_cost`), every poll projects the run's cost and cancels the run when
+    it crosses the limit, then raises RunStopped.
+    These override private methods of dagster-databricks 0.29.27 (recheck on upgrade)."""
+
+    live_stop: LiveStop | None = None
+    _on_live_stop: Callable[[int, str], None] | None = None
+    _stopping: bool = False
+
+    def watch_cost(self, live_stop: LiveStop, on_stop: Callable[[int, str], None]) -> "StepRunClient":
+        """Project each polled run's cost; `on_stop(run_id, reason)` records a stop (ledger, alert)."""
+        self.live_stop, self._on_live_stop, self._stopping = live_stop, on_stop, False
+        return self
+
+    def _get_run_state(self, run_id: int) -> jobs.RunState:
+        state = super()._get_run_state(run_id)
+        if self.live_stop is None or self._stopping or state.life_cycle_state not in LIVE:
+            return state
+        reason = self.live_stop.verdict()
+        if reason is None:
+            return state
+        self._stopping = True
+        self.client.jobs.cancel_run(run_id)
+        PipesDatabricksClient._poll_til_terminating(self, run_id)  # the parent's: wait, do not re-raise
+        if self._on_live_stop is not None:
+            self._on_live_stop(run_id, reason)
+        raise RunStopped(f"Databricks run {run_id} was cancelled by the live stop: {reason}")
 
     def _poll_til_terminating(self, run_id: int) -> None:
         super()._poll_til_terminating(run_id)

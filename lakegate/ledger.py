@@ -39,7 +39,8 @@ __all__ = ["GENESIS", "KINDS", "Ledger", "LedgerError", "Record", "SecretInRecor
            "record_hash"]
 
 KINDS = ("gate_evaluation", "approval", "change_approval", "training", "policy_signature", "promotion", "alias_move",
-         "deployment", "rollback", "traffic_change", "break_glass", "monitor_verdict", "monitor_action", "drill")
+         "deployment", "rollback", "traffic_change", "break_glass", "monitor_verdict", "monitor_action", "drill",
+         "cost_decision", "finance_approval", "cost_stop")
 LOCK_TIMEOUT_SECONDS = 60
 
 

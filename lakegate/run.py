@@ -26,6 +26,7 @@ import dagster as dg
 from lakegate.environment import lakegate_home
 
 PROCESS_TAG = "lakegate/process"
+LAUNCHER_TAG = "lakegate/launched_by"  # who started the run: they may not approve its cost (docs/cost.md)
 PROGRESS_EVENTS = {
     dg.DagsterEventType.STEP_START,
     dg.DagsterEventType.STEP_SUCCESS,
@@ -33,6 +34,13 @@ PROGRESS_EVENTS = {
     dg.DagsterEventType.ASSET_MATERIALIZATION,
     dg.DagsterEventType.ASSET_CHECK_EVALUATION,
 }
+
+
+def launcher() -> str:
+    """The principal running this process: $LAKEGATE_PRINCIPAL, else the operating-system user."""
+    import getpass
+
+    return os.environ.get("LAKEGATE_PRINCIPAL", "").strip() or getpass.getuser()
 
 
 class SelectionError(ValueError):
@@ -137,7 +145,7 @@ def materialize(
                 instance=instance,
                 run_id=run_id,
                 raise_on_error=False,
-                tags={**(tags or {}), PROCESS_TAG: this_process()},
+                tags={**(tags or {}), PROCESS_TAG: this_process(), LAUNCHER_TAG: launcher()},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         except BaseException as exc:  # surfaced to the caller below, never swallowed

@@ -1,5 +1,7 @@
 """Errors that are the user's to fix: shown as one clear line, exit code 2, no traceback."""
 
+from lakegate.cost.finance_approval import FinanceApprovalError
+from lakegate.cost.guard import CostRefused
 from lakegate.environment import ConfigError
 from lakegate.governance.approvals import ApprovalError
 from lakegate.governance.change_register import ChangeRegisterError
@@ -21,4 +23,4 @@ class UsageError(ValueError):
 
 USER_ERRORS = (ConfigError, TableNameError, SelectionError, UsageError, FileNotFoundError, RegistryError, LedgerError,
                GovernanceError, ChangeRegisterError, ApprovalError, EndpointError, TrustError, PolicyTrustError,
-               SigningKeyError, AnchorError)
+               SigningKeyError, AnchorError, FinanceApprovalError, CostRefused)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from lakegate.cli import (alerts, approve, audit, dashboard, data, demo, drill, emulator, endpoint, materialize,
+from lakegate.cli import (alerts, approve, audit, cost, dashboard, data, demo, drill, emulator, endpoint, materialize,
                           model, monitor, policy, tables)
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(approve.change_app, name="change")
 app.add_typer(endpoint.app, name="endpoint")
 app.add_typer(policy.app, name="policy")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(cost.app, name="cost")
 app.add_typer(monitor.app, name="monitor")
 app.command("drill")(drill.drill_command)
 app.command("serve")(endpoint.serve_command)

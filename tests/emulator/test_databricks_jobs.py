@@ -15,7 +15,7 @@ from databricks.sdk.service.jobs import RunLifeCycleState, RunResultState
 import pytest
 from dagster_databricks import PipesDbfsMessageReader
 
-from lakegate.databricks_jobs import StepRunClient, step_task, submit_arguments
+from lakegate.databricks_jobs import Attribution, StepRunClient, step_task, submit_arguments
 from lakegate.environment import DatabricksJobsConfig
 from tests.emulator.workloads import FAIL, SLEEP, upload
 
@@ -64,7 +64,7 @@ def materialize_step(workspace, jobs: DatabricksJobsConfig, script: str, paramet
 
     @dg.asset(key=["silver", "claims_step"])
     def claims_step(context: dg.AssetExecutionContext):
-        task = step_task(jobs, ENV, context.asset_key.to_user_string(), context.run_id, python_file=script,
+        task = step_task(jobs, Attribution(ENV, context.asset_key.to_user_string(), context.run_id), python_file=script,
                          parameters=list(parameters))
         submit = submit_arguments(jobs, context.run_id, context.op_execution_context.node_handle.name)
         return client.run(context=context, task=task, submit_args=submit).get_materialize_result()
@@ -93,7 +93,7 @@ def test_a_step_runs_as_a_tagged_policy_checked_job_run_whose_id_and_url_dagster
                     "dagster_run_id": result.run_id}
     assert run.run_name == f"lakegate silver__claims_step {result.run_id}" and run.tasks[0].timeout_seconds == 120
     # a retried step of the same Dagster run resubmits with the same token and gets the first run back
-    retry = step_task(jobs, ENV, "silver/claims_step", result.run_id, python_file="dbfs:/lakegate/steps/ok.py")
+    retry = step_task(jobs, Attribution(ENV, "silver/claims_step", result.run_id), python_file="dbfs:/lakegate/steps/ok.py")
     again = workspace.jobs.submit(tasks=[retry], **submit_arguments(jobs, result.run_id, "silver__claims_step")).bind()["run_id"]
     assert again == run_id
 

@@ -473,7 +473,7 @@ def test_demo_governance_is_private_idempotent_and_keeps_keys_outside_the_home(t
     local = load_environment("local")
     first = init_demo_governance(home, local)
     assert first.policy_written and set(first.keys) == {"ana.trainer", "mo.risk", "cy.compliance", "rel.manager",
-                                                        "cab.chair", "oc.incident", "re.reliability", "sa.safety"}
+                                                        "cab.chair", "oc.incident", "re.reliability", "sa.safety", "fi.finance"}
     assert first.trust.keys_dir == tmp_path / "home-trust" / "keys" and home not in first.trust.keys_dir.parents
     assert os.stat(first.trust.keys_dir).st_mode & 0o777 == 0o700
     assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in [*first.keys.values(), first.trust.release_key])
