@@ -1,0 +1,45 @@
+"""One Databricks step run behind the cost guardrails, in the order that keeps money safe:
+
+1. price the cluster as written and decide (budget, finance approval) before any request is sent;
+2. check the cluster against its policy (the one request before submission) and, if the policy's
+   fixed and default values make it dearer, decide again on the effective cluster;
+3. submit with the live stop watching every poll.
+
+Pricing and the policy check are passed in (the rate card and the policy engine), so this stays the
+one place that says the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from databricks.sdk.service import jobs
+
+from lakegate.cost.guard import CostGuard, RunIdentity
+from lakegate.cost.live_stop import LiveStop
+from lakegate.databricks_jobs import StepRunClient
+
+
+@dataclass(frozen=True)
+class Price:
+    """What a cluster costs to run for the projected duration."""
+
+    usd: float
+    usd_per_hour: float
+    detail: str  # how it was estimated (duration source, rate card), for the ledger and the approver
+
+
+def run_guarded(context, client: StepRunClient, task: jobs.SubmitTask, submit_args: dict, guard: CostGuard,
+                run: RunIdentity, price: Callable[[dict], Price], effective_cluster: Callable[[dict], dict]):
+    cluster = task.new_cluster.as_dict()
+    written = price(cluster)
+    decision = guard.preflight(run, written.usd, written.detail)
+    effective = effective_cluster(cluster)
+    final = price(effective)
+    if final.usd > written.usd:
+        decision = guard.preflight(run, final.usd, f"{final.detail} (after the cluster policy's values)")
+    context.log.info(f"[cost] {run.asset}: {decision.reason}; the live stop cancels past ${decision.limit_usd:.2f}")
+    client.watch_cost(LiveStop(final.usd_per_hour, decision.limit_usd, decision.limit_reason, client.poll_interval_seconds),
+                      on_stop=lambda databricks_run_id, reason: guard.record_stop(run, databricks_run_id, reason))
+    return client.run(context=context, task=task, submit_args=submit_args)
