@@ -37,6 +37,7 @@ from pathlib import Path
 from lakegate import ledger_anchor
 from lakegate.artifact import model_artifact_hash
 from lakegate.environment import current_environment, lakegate_home
+from lakegate.evidence_checks import COST_KINDS, COST_RECORDS
 from lakegate.evidence_verify import MANIFEST, MANIFEST_SIGNATURE, SIGNATURE_KIND, BundleError
 from lakegate.governance.approvals import Approval, approvals_dir
 from lakegate.governance.change_register import load_register, register_path
@@ -111,6 +112,7 @@ def export_bundle(model: str, version: str | int, out_path: str | Path, home: Pa
     verdicts = _gate_files(records, chain, artifact)
     files.update(verdicts)
     files.update(_policy_files(home, verdicts))
+    files[COST_RECORDS] = _json(cost_records(records, run_tags.get(Tags.DAGSTER_RUN_ID)))
     approvals = _approval_files(home, chain)
     files.update(approvals)
     files.update(_ticket_files(home, approvals))
@@ -168,6 +170,15 @@ def promotion_chain(registry: Registry, model: str, version: str) -> list[dict]:
         if len(chain) >= MAX_CHAIN:
             raise RegistryError(f"{model} v{version}: the {PROMOTED_FROM} chain is longer than {MAX_CHAIN}; is it a loop?")
         name, _, number = source.rpartition("/")
+
+
+def cost_records(records: list[dict], dagster_run_id: str | None) -> list[dict]:
+    """The cost guard's ledger records (decisions, finance approvals, live stops) of the Dagster run
+    that trained the version, re-executions included (they keep its root run id)."""
+    if not dagster_run_id:
+        return []
+    return [r for r in records if r["kind"] in COST_KINDS and isinstance(r["subject"], dict)
+            and dagster_run_id in (r["subject"].get("dagster_run_id"), r["subject"].get("root_run_id"))]
 
 
 def _lineage(home: Path, run_tags: dict) -> dict:

@@ -21,6 +21,8 @@ from lakegate.policy_signatures import PolicyTrustError, check_signature
 from lakegate.trust import TrustedKeys
 
 LEDGER = "ledger/ledger.jsonl"
+COST_RECORDS = "cost/records.json"
+COST_KINDS = ("cost_decision", "finance_approval", "cost_stop")
 NOT_GATES = {"version", "environment"}  # a promotion policy's sections other than these are its gates
 
 
@@ -189,6 +191,21 @@ def approvals(files: dict[str, bytes], manifest: dict, records: list[dict], poli
     if not found:
         problem("the bundle holds no approvals")
     return len(found)
+
+
+def cost_records(files: dict[str, bytes], records: list[dict], problem) -> int:
+    """Each bundled cost record (decision, finance approval, live stop) is the ledger's record of that seq."""
+    try:
+        bundled = json.loads(files.get(COST_RECORDS, b"[]"))
+    except ValueError:
+        problem(f"{COST_RECORDS} is not readable JSON")
+        return 0
+    by_seq = {r["seq"]: r for r in records}
+    for record in bundled if isinstance(bundled, list) else []:
+        seq = record.get("seq") if isinstance(record, dict) else None
+        if record.get("kind") not in COST_KINDS or by_seq.get(seq) != record:
+            problem(f"{COST_RECORDS}: record seq {seq} is not a cost record of the bundled ledger as it stands there")
+    return len(bundled) if isinstance(bundled, list) else 0
 
 
 def _register(files: dict[str, bytes], problem) -> ChangeRegister:

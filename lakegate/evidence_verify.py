@@ -100,6 +100,7 @@ def verify_bundle(path: str | Path, trusted: TrustedKeys, judge: ApprovalJudge,
     verdicts = checks.gate_verdicts(files, manifest, records, policies, links, problem)
     check.checked["gate verdicts"] = len(verdicts)
     check.checked["approvals"] = checks.approvals(files, manifest, records, policies, verdicts, trainer, judge, problem)
+    check.checked["cost records"] = checks.cost_records(files, records, problem)
     lock = manifest.get("requirements_lock") or {}
     data = files.get("code/requirements.lock")
     if data is not None and sha256_hex(data) != lock.get("run_tag"):
