@@ -1,4 +1,4 @@
-"""Clusters API, the part a job submitter reads: `GET /api/2.0/clusters/list-node-types`."""
+"""Clusters API, the part a job submitter reads: `GET /api/2.1/clusters/list-node-types` (the SDK's path; 2.0 too)."""
 
 from __future__ import annotations
 
@@ -14,4 +14,4 @@ async def list_node_types(_request: Request) -> JSONResponse:
 
 
 def clusters_routes() -> list[Route]:
-    return [Route("/api/2.0/clusters/list-node-types", list_node_types, methods=["GET"])]
+    return [Route(f"/api/{version}/clusters/list-node-types", list_node_types, methods=["GET"]) for version in ("2.0", "2.1")]

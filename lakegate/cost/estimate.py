@@ -41,6 +41,12 @@ class Estimate:
     rate_card_version: str
     sku: str
 
+    @property
+    def detail(self) -> str:
+        """How the figure was made, in one line: for the ledger and the finance approver."""
+        return (f"{self.duration_source}, {self.duration_seconds:.0f} s at ${self.usd_per_hour:.4f}/h "
+                f"({self.dbus_per_hour:g} DBU/h at {self.sku}, rate card {self.rate_card_version}, list prices)")
+
     def as_metadata(self) -> dict[str, dg.MetadataValue]:
         """The estimate as an asset's or a run's Dagster metadata (shown before and after the run)."""
         return {

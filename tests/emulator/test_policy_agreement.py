@@ -124,3 +124,9 @@ def test_the_product_engine_and_the_emulator_agree(workspace, script, case):
         assert "Cluster validation error: Validation failed for " + verdict.violations[0].attribute + "," in emulator
     else:
         assert emulator == ClusterSpec.from_dict(verdict.effective_cluster).as_dict()
+
+
+def test_every_node_type_the_workspace_lists_is_on_the_rate_card(workspace):
+    listed = {node.node_type_id for node in workspace.clusters.list_node_types().node_types}
+    assert {"m5.large", "m5.xlarge", "i3.xlarge"} <= listed
+    assert listed <= set(CARD.node_types)

@@ -85,3 +85,5 @@ def test_the_estimate_prices_the_cluster_for_the_duration_and_says_where_each_fi
     assert metadata["lakegate/rate_card"] == dg.MetadataValue.text(CARD.version)
     assert metadata["lakegate/sku"] == dg.MetadataValue.text("JOBS_COMPUTE")
     assert dg.MaterializeResult(metadata=metadata).metadata == metadata  # Dagster takes it as it is
+    assert estimate.detail == ("p90 of 12 runs, 1800 s at $0.4140/h (2.76 DBU/h at JOBS_COMPUTE, "
+                               "rate card databricks-aws-us-east-1-2026-12, list prices)")
