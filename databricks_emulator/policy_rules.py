@@ -1,20 +1,26 @@
 """Cluster-policy rules, checked against a job cluster spec at runs/submit as Databricks checks them.
 
 A policy definition maps an attribute path (`spark_version`, `autoscale.max_workers`,
-`spark_conf.spark.x`, `custom_tags.team`, the virtual `cluster_type`) to a rule. Each rule type
-is one small class in RULE_TYPES, so the rest of the grammar (regex, unlimited, dbus_per_hour...)
-can be added beside them without touching the checker.
+`spark_conf.spark.x`, `custom_tags.team`, the virtual `cluster_type` and `dbus_per_hour`) to a rule.
+Each rule type is one small class in RULE_TYPES. As on Databricks: fixed values are always filled
+in, defaults only with apply_policy_default_values; a limiting rule (allowlist, blocklist, regex,
+range, unlimited) makes its attribute required unless isOptional; a regex matches the whole value;
+`hidden` only hides the attribute in the UI, so the API treats a hidden rule like any other.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from databricks_emulator.errors import ApiError, invalid_parameter
+from databricks_emulator.node_types import node_type
 
 MISSING = object()
 KEYED_SECTIONS = ("spark_conf", "spark_env_vars", "custom_tags")  # the rest of the path is one key
+VIRTUAL = ("cluster_type", "dbus_per_hour")  # computed from the spec, never written into it
 
 
 @dataclass(frozen=True)
@@ -22,9 +28,11 @@ class Rule:
     attribute: str
     spec: dict
 
+    required = True  # limiting rules: the attribute must be set unless isOptional
+
     @property
     def optional(self) -> bool:
-        return bool(self.spec.get("isOptional"))
+        return bool(self.spec.get("isOptional")) or not self.required
 
     def default(self) -> Any:
         return self.spec.get("defaultValue", MISSING)
@@ -45,6 +53,8 @@ class Fixed(Rule):
 
 
 class Forbidden(Rule):
+    required = False
+
     def violation(self, value: Any) -> str | None:
         return None if value is MISSING else "the attribute is forbidden by the policy"
 
@@ -61,6 +71,21 @@ class Blocklist(Rule):
         if value in self.spec.get("values", []):
             return f"the value must not be one of {self.spec.get('values', [])!r}"
         return None
+
+
+class Regex(Rule):
+    def __init__(self, attribute: str, spec: dict) -> None:
+        super().__init__(attribute, spec)
+        try:
+            re.compile(spec.get("pattern", ""))
+        except re.error as error:
+            raise invalid_parameter(f"Policy rule for {attribute} has an invalid regex: {error}.") from None
+
+    def violation(self, value: Any) -> str | None:
+        pattern = self.spec.get("pattern", "")
+        if isinstance(value, str) and re.fullmatch(pattern, value):
+            return None
+        return f"the value must match the regex {pattern!r}"
 
 
 class Range(Rule):
@@ -82,7 +107,7 @@ class Unlimited(Rule):
 
 RULE_TYPES: dict[str, type[Rule]] = {
     "fixed": Fixed, "forbidden": Forbidden, "allowlist": Allowlist, "blocklist": Blocklist,
-    "range": Range, "unlimited": Unlimited,
+    "regex": Regex, "range": Range, "unlimited": Unlimited,
 }
 
 
@@ -105,9 +130,22 @@ def _split(attribute: str) -> tuple[list[str], str]:
     return parents, leaf
 
 
+def dbus_per_hour(cluster: dict) -> float:
+    """Driver plus workers at their node types' DBU rates; an autoscaling cluster at max_workers."""
+    workers_type = cluster.get("node_type_id")
+    if not workers_type:
+        raise invalid_parameter("Cluster validation error: node_type_id must be provided to compute dbus_per_hour.")
+    autoscale = cluster.get("autoscale")
+    workers = autoscale.get("max_workers", 0) if autoscale else cluster.get("num_workers", 0)
+    driver = node_type(cluster.get("driver_node_type_id") or workers_type).dbus_per_hour
+    return round(driver + workers * node_type(workers_type).dbus_per_hour, 6)
+
+
 def read_attribute(cluster: dict, attribute: str) -> Any:
     if attribute == "cluster_type":
         return "job"  # a runs/submit cluster is always a job cluster
+    if attribute == "dbus_per_hour":
+        return dbus_per_hour(cluster)
     parents, leaf = _split(attribute)
     node: Any = cluster
     for part in parents:
@@ -116,7 +154,7 @@ def read_attribute(cluster: dict, attribute: str) -> Any:
 
 
 def write_attribute(cluster: dict, attribute: str, value: Any) -> None:
-    if attribute == "cluster_type":
+    if attribute in VIRTUAL:
         return
     parents, leaf = _split(attribute)
     node = cluster
@@ -127,14 +165,14 @@ def write_attribute(cluster: dict, attribute: str, value: Any) -> None:
 
 def enforce(rules: list[Rule], cluster: dict, apply_defaults: bool) -> dict:
     """The cluster spec with fixed (and, if asked, default) values applied; ApiError on a violation."""
-    cluster = {**cluster}
+    cluster = copy.deepcopy(cluster)
+    for rule in rules:  # fill in first, so that dbus_per_hour prices the cluster that will run
+        filled = isinstance(rule, Fixed) or apply_defaults
+        if filled and rule.default() is not MISSING and read_attribute(cluster, rule.attribute) is MISSING:
+            write_attribute(cluster, rule.attribute, rule.default())
     for rule in rules:
         value = read_attribute(cluster, rule.attribute)
-        filled = isinstance(rule, Fixed) or apply_defaults
-        if value is MISSING and filled and rule.default() is not MISSING:
-            write_attribute(cluster, rule.attribute, rule.default())
-            value = read_attribute(cluster, rule.attribute)
-        if value is MISSING and (rule.optional or isinstance(rule, (Forbidden, Blocklist, Unlimited))):
+        if value is MISSING and rule.optional:
             continue
         reason = rule.violation(value) if value is not MISSING else "the value must be present"
         if reason:

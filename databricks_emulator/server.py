@@ -13,6 +13,7 @@ import uvicorn
 from pysail.spark import SparkConnectServer
 
 from databricks_emulator.app import WORKSPACE_ID, build_app
+from databricks_emulator.clusters_api import clusters_routes
 from databricks_emulator.dbfs_api import DbfsApi
 from databricks_emulator.files_api import FilesApi
 from databricks_emulator.jobs_api import JobsApi
@@ -73,7 +74,7 @@ def serve(options: EmulatorOptions) -> None:
 
     app = build_app(host_url, token, [
         DbfsApi(storage).routes(), FilesApi(storage).routes(), JobsApi(runs).routes(),
-        PoliciesApi(runs.policies).routes(), ServingApi(endpoints).routes(), proxy.routes(),
+        PoliciesApi(runs.policies).routes(), clusters_routes(), ServingApi(endpoints).routes(), proxy.routes(),
         UnityCatalogApi(UnityCatalog(storage.unity_catalog_root), mlflow_server).routes(),
     ], shut_down)
     try:

@@ -10,7 +10,7 @@ DEFINITION = {
     "autoscale.max_workers": {"type": "range", "maxValue": 8, "defaultValue": 4},
     "node_type_id": {"type": "allowlist", "values": ["m5.large"], "isOptional": True},
     "spark_conf.spark.databricks.cluster.profile": {"type": "forbidden"},
-    "aws_attributes.availability": {"type": "blocklist", "values": ["SPOT"]},
+    "aws_attributes.availability": {"type": "blocklist", "values": ["SPOT"], "isOptional": True},
     "cluster_type": {"type": "fixed", "value": "job"},
 }
 
@@ -47,3 +47,35 @@ def test_each_rule_type_refuses_with_invalid_parameter_value_naming_the_attribut
 def test_an_unknown_rule_type_is_refused_when_the_policy_is_read():
     with pytest.raises(ApiError, match="'dbus_per_hour_cap'"):
         parse_rules({"x": {"type": "dbus_per_hour_cap"}})
+
+
+def refusal(definition: dict, cluster: dict) -> str | None:
+    try:
+        enforce(parse_rules(definition), cluster, bool(cluster.get("apply_policy_default_values")))
+    except ApiError as refused:
+        return refused.message
+    return None
+
+
+def test_a_regex_must_match_the_whole_value():
+    rule = {"spark_version": {"type": "regex", "pattern": "15\\.[0-9]+\\.x-scala2\\.12"}}
+    assert refusal(rule, {"spark_version": "15.4.x-scala2.12"}) is None
+    assert "must match the regex" in refusal(rule, {"spark_version": "15.4.x-scala2.12-photon"})
+    with pytest.raises(ApiError, match="invalid regex"):
+        parse_rules({"spark_version": {"type": "regex", "pattern": "15.(x"}})
+
+
+def test_dbus_per_hour_is_driver_plus_workers_from_the_node_type_table_autoscale_at_max_workers():
+    cap = {"dbus_per_hour": {"type": "range", "maxValue": 1.7}}
+    assert refusal(cap, {"node_type_id": "m5.large", "num_workers": 4}) is None  # 5 x 0.34, exactly at the cap
+    assert "dbus_per_hour, the value must be at most 1.7 (is 2.04)" in refusal(
+        cap, {"node_type_id": "m5.large", "autoscale": {"min_workers": 1, "max_workers": 5}})
+    assert "Node type x9.huge is not supported" in refusal(cap, {"node_type_id": "x9.huge", "num_workers": 1})
+
+
+def test_limiting_rules_require_their_attribute_unless_optional_hidden_changes_nothing():
+    for rule in ({"type": "blocklist", "values": ["SPOT"]}, {"type": "unlimited"}):
+        assert "the value must be present" in refusal({"custom_tags.cost_bucket": rule}, {})
+        assert refusal({"custom_tags.cost_bucket": {**rule, "isOptional": True}}, {}) is None
+    hidden = {"runtime_engine": {"type": "fixed", "value": "PHOTON", "hidden": True}}
+    assert refusal(hidden, {}) is None and "must be 'PHOTON'" in refusal(hidden, {"runtime_engine": "STANDARD"})
