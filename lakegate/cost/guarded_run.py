@@ -11,27 +11,24 @@ one place that says the order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from databricks.sdk.service import jobs
 
+from lakegate.cost.estimate import Duration, Estimate, estimate_run
 from lakegate.cost.guard import CostGuard, RunIdentity
 from lakegate.cost.live_stop import LiveStop
+from lakegate.cost.rate_card import RateCard
 from lakegate.databricks_jobs import StepRunClient
 
 
-@dataclass(frozen=True)
-class Price:
-    """What a cluster costs to run for the projected duration."""
-
-    usd: float
-    usd_per_hour: float
-    detail: str  # how it was estimated (duration source, rate card), for the ledger and the approver
+def pricer(rate_card: RateCard, sku: str, duration: Duration) -> Callable[[dict], Estimate]:
+    """Prices a cluster spec for one run's projected duration."""
+    return lambda cluster: estimate_run(cluster, rate_card, sku, duration)
 
 
 def run_guarded(context, client: StepRunClient, task: jobs.SubmitTask, submit_args: dict, guard: CostGuard,
-                run: RunIdentity, price: Callable[[dict], Price], effective_cluster: Callable[[dict], dict]):
+                run: RunIdentity, price: Callable[[dict], Estimate], effective_cluster: Callable[[dict], dict]):
     cluster = task.new_cluster.as_dict()
     written = price(cluster)
     decision = guard.preflight(run, written.usd, written.detail)
