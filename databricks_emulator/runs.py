@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from databricks_emulator.billing import record_run_usage
 from databricks_emulator.errors import ApiError, invalid_parameter
 from databricks_emulator.policies_api import PolicyStore
 from databricks_emulator.run_spec import RunSpec, TaskSpec, parse_submission
@@ -136,6 +137,7 @@ class RunService:
             run.set_state("TERMINATING", message="Cleaning up")
             run.view["execution_duration"] = int((time.monotonic() - started) * 1000)
         result, message = _run_result(run, results)
+        record_run_usage(self.storage, run.view)  # before TERMINATED: a client that saw the end finds the billing
         with self._lock:
             life_cycle = "INTERNAL_ERROR" if any(o.error_code for o in run.outputs.values()) else "TERMINATED"
             run.set_state(life_cycle, result, message)
