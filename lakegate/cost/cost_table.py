@@ -93,19 +93,18 @@ class CostTable:
                                 "actual_usd": actual, "actual_source": WALL_TIME, **_UNRECONCILED}})
         return actual
 
-    def awaiting_billing(self) -> list[int]:
-        """Databricks run ids of rows whose actual is not (or not only) from billing yet: billing lands
-        within about 12 hours, hour by hour, so a billed run is looked up again until it stops changing."""
-        return sorted({r["databricks_run_id"] for r in self.rows()
-                       if r["databricks_run_id"] is not None and r["actual_source"] in (None, BILLING)})
+    def awaiting_billing(self, environment: str) -> list[int]:
+        """The environment's Databricks run ids whose actual may still change: billing lands within
+        about 12 hours, hour by hour, so a billed run is looked up again at each refresh."""
+        return sorted({r["databricks_run_id"] for r in self._billable(environment)})
 
-    def fill_billing_actuals(self, billed: Mapping[str, BilledRun]) -> list[str]:
-        """Fill each Databricks row's actual from its billed run (keyed by job_run_id); returns the
-        run keys whose actual changed."""
+    def fill_billing_actuals(self, billed: Mapping[str, BilledRun], environment: str) -> list[str]:
+        """Fill the environment's Databricks rows' actuals from their billed runs (keyed by job_run_id:
+        run ids are unique within one workspace only); returns the run keys whose actual changed."""
         changes = {}
-        for row in self.rows():
-            run = billed.get(str(row["databricks_run_id"])) if row["databricks_run_id"] is not None else None
-            if run is None or row["actual_source"] not in (None, BILLING) or row["actual_usd"] == run.usd:
+        for row in self._billable(environment):
+            run = billed.get(str(row["databricks_run_id"]))
+            if run is None or row["actual_usd"] == run.usd:
                 continue
             changes[row["run_key"]] = {"actual_usd": run.usd, "actual_source": BILLING, "billed_dbus": run.dbus,
                                        "started_at": run.started_at, "ended_at": run.ended_at,
@@ -118,6 +117,10 @@ class CostTable:
         """{run_key: (estimate error, flagged)} of the runs the reconciliation judged."""
         self._update({key: {"estimate_error": error, "flagged": flagged, "reconciled_at": at}
                       for key, (error, flagged) in results.items()})
+
+    def _billable(self, environment: str) -> list[dict]:
+        return [r for r in self.rows() if r["environment"] == environment and r["databricks_run_id"] is not None
+                and r["actual_source"] in (None, BILLING)]
 
     def rows(self) -> list[dict]:
         if not self.lake.exists(self.name):

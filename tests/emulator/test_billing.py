@@ -58,9 +58,9 @@ def test_a_finished_run_has_billing_records_with_its_dbus_and_tags_and_prices_it
     table = CostTable(Lake(tmp_path / "lake"), "dev")
     table.record_decision(record("billed-run", 0.01, engine="databricks", environment="databricks",
                                  databricks_run_id=run.run_id))
-    billed = read_workspace_billing(workspace, table.awaiting_billing())
+    billed = read_workspace_billing(workspace, table.awaiting_billing("databricks"))
     assert list(billed) == [str(run.run_id)] and billed[str(run.run_id)].dbus == pytest.approx(float(dbus))
-    assert table.fill_billing_actuals(billed) == ["billed-run"]
+    assert table.fill_billing_actuals(billed, "databricks") == ["billed-run"]
     [row] = table.rows()
     assert row["actual_source"] == BILLING and row["actual_usd"] == pytest.approx(float(dbus) * 0.15)
     assert row["billed_dbus"] == pytest.approx(float(dbus)) and row["duration_seconds"] == pytest.approx(float(hours) * 3600)

@@ -21,6 +21,11 @@ ALERT_ENV = "alerting"
 @pytest.fixture
 def receivers(tmp_path, monkeypatch):
     """(webhook, smtp) receivers that the `alerting` environment's notifiers deliver to; no cooldown."""
+    yield from receiving(tmp_path, monkeypatch)
+
+
+def receiving(tmp_path, monkeypatch, more_yaml: str = ""):
+    """The `receivers` fixture's body; `more_yaml` adds sections to the environment file (a cost: section)."""
     (tmp_path / "envs").mkdir()
     (tmp_path / "envs" / f"{ALERT_ENV}.yaml").write_text(f"""
 name: {ALERT_ENV}
@@ -30,7 +35,7 @@ alerts:
   routes: {{WARN: [webhook, email], ERROR: [webhook, email]}}
   webhook: {{url_env: TEST_ALERT_WEBHOOK_URL}}
   email: {{server_env: TEST_ALERT_SMTP_SERVER, sender: lakegate@example.test, recipients: [oncall@example.test]}}
-""")
+""" + more_yaml)
     monkeypatch.setattr(environment, "ENVIRONMENTS_DIR", tmp_path / "envs")
     with WebhookReceiver() as webhook, SmtpReceiver() as smtp:
         monkeypatch.setenv("TEST_ALERT_WEBHOOK_URL", webhook.url)

@@ -51,15 +51,18 @@ def billed(run_id: str, usd: float, dbus: float, hours: float = 1.0) -> BilledRu
 
 
 def test_billing_fills_databricks_rows_by_job_run_id_and_updates_when_more_lands(table):
-    table.record_decision(record("d1", 2.0, engine="databricks", databricks_run_id=41))
-    table.record_decision(record("d2", 2.0, engine="databricks"))
+    table.record_decision(record("d1", 2.0, engine="databricks", environment="databricks", databricks_run_id=41))
+    table.record_decision(record("d2", 2.0, engine="databricks", environment="databricks"))
     table.record_databricks_run("d2", 42)
-    ran(table, "s1", estimate=1.0, actual_hours=1, usd_per_hour=1.0)
-    assert table.awaiting_billing() == [41, 42]
-    assert table.fill_billing_actuals({"41": billed("41", 1.5, 10.0)}) == ["d1"]
-    assert table.fill_billing_actuals({"41": billed("41", 1.5, 10.0)}) == []  # unchanged: nothing rewritten
-    assert table.fill_billing_actuals({"41": billed("41", 1.8, 12.0, hours=2), "42": billed("42", 3.0, 20.0)}) == ["d1", "d2"]
+    table.record_decision(record("prod", 2.0, engine="databricks", environment="prod", databricks_run_id=41))
+    ran(table, "s1", estimate=1.0, actual_hours=1, usd_per_hour=1.0, environment="databricks")
+    assert table.awaiting_billing("databricks") == [41, 42] and table.awaiting_billing("prod") == [41]
+    assert table.fill_billing_actuals({"41": billed("41", 1.5, 10.0)}, "databricks") == ["d1"]
+    assert table.fill_billing_actuals({"41": billed("41", 1.5, 10.0)}, "databricks") == []  # unchanged: not rewritten
+    more = {"41": billed("41", 1.8, 12.0, hours=2), "42": billed("42", 3.0, 20.0)}
+    assert table.fill_billing_actuals(more, "databricks") == ["d1", "d2"]
     rows = by_key(table)
+    assert rows["prod"]["actual_usd"] is None  # another workspace's run 41
     assert rows["d1"]["actual_usd"] == 1.8 and rows["d1"]["billed_dbus"] == 12.0 and rows["d1"]["actual_source"] == BILLING
     assert rows["d1"]["duration_seconds"] == 7200 and rows["d2"]["actual_usd"] == 3.0
     assert rows["s1"]["actual_source"] == WALL_TIME and rows["s1"]["billed_dbus"] is None
