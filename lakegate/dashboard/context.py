@@ -1,5 +1,5 @@
-"""What one page request reads once and every panel shares: the lake, the registry, the ledger's
-records up to its head, and the moment the page was read."""
+"""What one page request reads once and every panel shares: the environment, the lake, the registry,
+the ledger's records up to its head, and the moment the page was read."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ class Reading:
     registry: Registry
     records: list[Record]
     now: dt.datetime
+    env: Environment  # its budgets, for the Cost panel
 
     @classmethod
     def of(cls, home: Path, env: Environment, registry: Registry) -> "Reading":
         return cls(home, Lake(home / "lake"), registry, Ledger.for_home(home, env).records(),
-                   dt.datetime.now(dt.timezone.utc))
+                   dt.datetime.now(dt.timezone.utc), env)
 
     def ledger_as_of(self) -> str:
         head = self.records[-1].seq if self.records else None

@@ -16,7 +16,6 @@ section.panel h2{margin:0 0 4px;font-size:1.1em}
 p.as-of{color:#666;font-size:.85em;margin:0 0 8px}
 table{border-collapse:collapse;font-size:.9em;margin:6px 0}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}
 .pass{color:#1e7b34}.fail{color:#b22}.muted{color:#888}form.filters label{margin-right:12px}
-.not-built{background:#fff7e0;border-color:#e5c76b}
 """
 
 

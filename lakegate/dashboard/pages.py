@@ -67,7 +67,7 @@ def model_page(reading: Reading, facts: ModelFacts, query: dict[str, str], scrip
     body = (f"<p>{esc(facts.description)}</p>" + _filters(reading, facts, tables, sel)
             + status_panel(reading, facts) + quality_panel(snapshot, rows, sel, facts) + sla_panel(snapshot, rows, sel, facts)
             + drift_panel(reading.lake, tables, sel, model_path(facts), facts) + alerts_panel(reading, facts)
-            + pipeline_panel(reading, facts) + cost_panel() + delivery_panel(reading, facts))
+            + pipeline_panel(reading, facts) + cost_panel(reading, facts) + delivery_panel(reading, facts))
     return document(f"{facts.use_case}: {facts.prod_model} on {facts.endpoint}", body, scripts)
 
 

@@ -1,9 +1,9 @@
 """The model page's panels read from the ledger, registry, endpoints and pipeline tables: Status,
-Alerts and actions, Pipeline health, Cost (not built) and Delivery."""
+Alerts and actions, Pipeline health, Cost and Delivery."""
 
 from __future__ import annotations
 
-from lakegate.dashboard import charts, delivery, pipeline, status, timeline
+from lakegate.dashboard import charts, cost, delivery, pipeline, status, timeline
 from lakegate.dashboard.context import Reading
 from lakegate.dashboard.facts import ModelFacts
 from lakegate.dashboard.html import chart, esc, figure, number, panel, table
@@ -96,11 +96,27 @@ def pipeline_panel(reading: Reading, facts: ModelFacts) -> str:
     return panel("pipeline", "Pipeline health", said, body)
 
 
-def cost_panel() -> str:
-    body = ("<p><strong>Not built yet.</strong> Month to date against budget and estimate against actual per run "
-            "need the cost guardrail's table <code>&lt;catalog&gt;.monitoring.cost</code> (issue 15), which does "
-            "not exist yet. Nothing here is estimated in its place.</p>")
-    return panel("cost", "Cost", ["no table to read"], body, css="not-built")
+def cost_panel(reading: Reading, facts: ModelFacts) -> str:
+    snapshot = cost.cost_snapshot(reading.lake, facts.catalog)
+    budgets = cost.budget_rows(snapshot, reading.env, facts.use_case, reading.now)
+    month = budgets[0]["month"]
+    body = f"<h3>Month to date ({esc(month)}) against budget</h3>" + table(
+        ["budget of", "spend (USD)", "monthly budget (USD)", "share", "alert shares reached"],
+        [[f"{esc(b['scope'])} {esc(b['name'])}", figure(f"cost.{b['scope'].replace(' ', '_')}.spend", b["spend_usd"], "f2"),
+          esc(number(b["budget_usd"], "f2") if b["budget_usd"] else "no budget set"),
+          figure(f"cost.{b['scope'].replace(' ', '_')}.share", b["share"], "pct"),
+          esc(", ".join(f"{s:.0%}" for s in b["crossed_shares"]) or "none")] for b in budgets])
+    body += "<h3>Estimate against actual, latest runs</h3>" + table(
+        ["recorded", "asset", "engine", "decision", "estimate (USD)", "actual (USD)", "actual from", "off by", "reason"],
+        [[esc(stamp(r["recorded_at"])), esc(r["asset_key"]), esc(r["engine"]), esc(r["decision"]),
+          figure(f"cost.run.{r['run_key']}.estimate", r["estimate_usd"], "f3"),
+          figure(f"cost.run.{r['run_key']}.actual", r["actual_usd"], "f3"), esc(r["actual_source"] or "not in yet"),
+          (f'<span class="fail">{esc(number(r["estimate_error"], "pct"))}</span>' if r["flagged"]
+           else esc(number(r["estimate_error"], "pct"))), esc(r["reason"])]
+         for r in cost.run_rows(snapshot, reading.env, facts.use_case)], f"no run of {facts.use_case} recorded yet")
+    said = [snapshot.as_of(), f"budgets of environment {reading.env.name}"
+            + ("" if reading.env.cost else " (it has no cost: section)") + f", read at {stamp(reading.now)}"]
+    return panel("cost", "Cost", said, body)
 
 
 def delivery_panel(reading: Reading, facts: ModelFacts) -> str:

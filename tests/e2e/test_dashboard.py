@@ -116,7 +116,7 @@ def test_every_page_loads_with_drawn_charts_and_no_console_error(served, browser
     model = load(browser, f"{url}/model/{USE_CASE}", "model-claims-triage")
     assert_drawn(model, at_least=5)  # quality, latency, errors, drift, timeline
     assert set(model["marks"]) == {"quality", "latency", "errors", "drift", "timeline"}
-    assert "Not built yet" in browser.find_element("id", "panel-cost").text
+    assert "Month to date" in browser.find_element("id", "panel-cost").text  # the Cost panel reads dev.monitoring.cost
     for panel in ("status", "quality", "sla", "drift", "alerts", "pipeline", "delivery"):
         said = browser.find_element("css selector", f"#panel-{panel} .as-of").text
         assert "as of" in said and ("Delta version" in said or "ledger record" in said), (panel, said)
