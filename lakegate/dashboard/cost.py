@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lakegate.cost.budget_alerts import ENVIRONMENT, USE_CASE, crossed_shares
-from lakegate.cost.cost_table import cost_table_name, month_to_date
+from lakegate.cost.cost_table import MonthToDate, cost_table_name, month_to_date
 from lakegate.dashboard.reads import Snapshot, latest
 from lakegate.environment import Environment
 from lakegate.lake import Lake
@@ -20,9 +20,12 @@ def cost_snapshot(lake: Lake, catalog: str) -> Snapshot:
     return latest(lake, str(cost_table_name(catalog)))
 
 
-def budget_rows(snapshot: Snapshot, env: Environment, use_case: str, now: dt.datetime) -> list[dict]:
+def spend_this_month(snapshot: Snapshot, env: Environment, now: dt.datetime) -> MonthToDate:
+    return month_to_date(snapshot.rows.to_pylist() if snapshot.exists else [], env.name, now)
+
+
+def budget_rows(mtd: MonthToDate, env: Environment, use_case: str) -> list[dict]:
     """This month's spend of the environment and of the use case, each with its budget (None: none set)."""
-    mtd = month_to_date(snapshot.rows.to_pylist() if snapshot.exists else [], env.name, now)
     cost = env.cost
     shares = cost.budget_alert_shares if cost else []
     scopes = [(ENVIRONMENT, env.name, mtd.total_usd, cost.monthly_budget_usd if cost else None),

@@ -98,14 +98,17 @@ def pipeline_panel(reading: Reading, facts: ModelFacts) -> str:
 
 def cost_panel(reading: Reading, facts: ModelFacts) -> str:
     snapshot = cost.cost_snapshot(reading.lake, facts.catalog)
-    budgets = cost.budget_rows(snapshot, reading.env, facts.use_case, reading.now)
-    month = budgets[0]["month"]
-    body = f"<h3>Month to date ({esc(month)}) against budget</h3>" + table(
+    mtd = cost.spend_this_month(snapshot, reading.env, reading.now)
+    budgets = cost.budget_rows(mtd, reading.env, facts.use_case)
+    body = f"<h3>Month to date ({esc(mtd.month)}) against budget</h3>" + table(
         ["budget of", "spend (USD)", "monthly budget (USD)", "share", "alert shares reached"],
         [[f"{esc(b['scope'])} {esc(b['name'])}", figure(f"cost.{b['scope'].replace(' ', '_')}.spend", b["spend_usd"], "f2"),
           esc(number(b["budget_usd"], "f2") if b["budget_usd"] else "no budget set"),
           figure(f"cost.{b['scope'].replace(' ', '_')}.share", b["share"], "pct"),
           esc(", ".join(f"{s:.0%}" for s in b["crossed_shares"]) or "none")] for b in budgets])
+    body += (f'<p>{figure("cost.runs", mtd.runs, "int")} runs this month, '
+             f'{figure("cost.awaiting_actuals", mtd.awaiting_actuals, "int")} of them counted at their estimate '
+             "until their actual lands (Databricks billing takes up to about 12 hours).</p>")
     body += "<h3>Estimate against actual, latest runs</h3>" + table(
         ["recorded", "asset", "engine", "decision", "estimate (USD)", "actual (USD)", "actual from", "off by", "reason"],
         [[esc(stamp(r["recorded_at"])), esc(r["asset_key"]), esc(r["engine"]), esc(r["decision"]),

@@ -50,6 +50,7 @@ def test_spend_against_both_budgets_and_each_runs_estimate_against_its_actual(tm
     assert float(found["cost.environment.spend"]) == 86.0 and float(found["cost.environment.share"]) == 0.43
     assert float(found["cost.use_case.spend"]) == 64.0 and float(found["cost.use_case.share"]) == pytest.approx(64 / 120)
     assert float(found["cost.run.r1.estimate"]) == 10.0 and float(found["cost.run.r1.actual"]) == 64.0
+    assert float(found["cost.runs"]) == 3 and float(found["cost.awaiting_actuals"]) == 0  # r3 was refused: no spend
     assert found["cost.run.r3.actual"] == "" and "exceeds the 128.00 USD left" in html and "refused" in html
     assert "cost.run.r2.estimate" not in found and "cost.run.local.estimate" not in found  # another use case, env
     assert "Month to date (2026-12)" in html and "as of Delta version" in html and "budgets of environment databricks" in html
