@@ -6,6 +6,8 @@ those DBUs × `list_prices.pricing.default`."""
 from __future__ import annotations
 
 from datetime import timedelta
+
+import dagster as dg
 from decimal import Decimal
 
 import pytest
@@ -13,9 +15,12 @@ from databricks.sdk.service.compute import ClusterSpec
 from databricks.sdk.service.jobs import RunResultState, SparkPythonTask, SubmitTask
 from deltalake import DeltaTable
 
+from lakegate.alerts import list_alerts
 from lakegate.cost.billing import BILLING, LIST_PRICES_TABLE, USAGE_TABLE, read_workspace_billing
 from lakegate.cost.cost_table import CostTable
-from lakegate.lake import Lake
+from lakegate.lake import Lake, LakeResource
+from lakegate.platform import Platform
+from ml_assets.cost.assets import cost_table
 from tests.cost_data import record
 from tests.emulator.workloads import SLEEP, upload
 
@@ -65,3 +70,23 @@ def test_a_finished_run_has_billing_records_with_its_dbus_and_tags_and_prices_it
     assert row["actual_source"] == BILLING and row["actual_usd"] == pytest.approx(float(dbus) * 0.15)
     assert row["billed_dbus"] == pytest.approx(float(dbus)) and row["duration_seconds"] == pytest.approx(float(hours) * 3600)
 
+
+
+def test_the_cost_asset_fills_a_databricks_runs_actual_from_the_workspaces_billing(emulator, workspace, tmp_path,
+                                                                                    monkeypatch):
+    run = run_on_a_job_cluster(workspace, "0", "m5.large", workers=1)
+    table = CostTable(Lake(tmp_path / "lake"), "dev")
+    table.record_decision(record("asset-run", 150.0, engine="databricks", environment="databricks",
+                                 databricks_run_id=run.run_id))  # far above what a second costs
+    monkeypatch.setenv("DATABRICKS_HOST", emulator.host)
+    monkeypatch.setenv("DATABRICKS_TOKEN", emulator.token)
+    platform = Platform(environment="databricks", home=str(tmp_path))
+    result = dg.materialize([cost_table], resources={"platform": platform, "lake": LakeResource(platform=platform)})
+    assert result.success
+    [row] = table.rows()
+    dbus = float(sum(r["usage_quantity"] for r in usage_of(workspace, run.run_id)))
+    assert row["actual_source"] == BILLING and row["actual_usd"] == pytest.approx(dbus * 0.15) and row["flagged"]
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and "1 of 1 newly reconciled runs" in check.description
+    # the actual, not the 150 USD estimate, counts: far below 50 % of the 200 USD budget, no budget alert
+    assert [a for a in list_alerts(tmp_path) if a["source"] == "cost budget"] == []
