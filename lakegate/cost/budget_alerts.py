@@ -24,7 +24,7 @@ LOCK_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
-class Budget:
+class MonthlyBudget:
     scope: str  # environment | use case
     name: str  # the environment's or the use case's name
     monthly_usd: float
@@ -33,9 +33,9 @@ class Budget:
         return mtd.total_usd if self.scope == ENVIRONMENT else mtd.by_use_case.get(self.name, 0.0)
 
 
-def budgets(cost: CostConfig, environment: str) -> list[Budget]:
-    return [Budget(ENVIRONMENT, environment, cost.monthly_budget_usd),
-            *(Budget(USE_CASE, name, usd) for name, usd in sorted(cost.use_case_budgets_usd.items()))]
+def budgets(cost: CostConfig, environment: str) -> list[MonthlyBudget]:
+    return [MonthlyBudget(ENVIRONMENT, environment, cost.monthly_budget_usd),
+            *(MonthlyBudget(USE_CASE, name, usd) for name, usd in sorted(cost.use_case_budgets_usd.items()))]
 
 
 def crossed_shares(spend_usd: float, budget_usd: float, shares: list[float]) -> list[float]:
@@ -47,12 +47,12 @@ def newly_crossed_shares(spend_usd: float, budget_usd: float, shares: list[float
     return [s for s in crossed_shares(spend_usd, budget_usd, shares) if s not in alerted]
 
 
-def alert_title(budget: Budget, share: float, month: str) -> str:
+def alert_title(budget: MonthlyBudget, share: float, month: str) -> str:
     """One title per budget, share and month: how the outbox tells what has alerted."""
     return f"budget of {budget.scope} {budget.name}: {share:.0%} reached in {month}"
 
 
-def alerted_shares(alerts: list[dict], budget: Budget, shares: list[float], month: str) -> set[float]:
+def alerted_shares(alerts: list[dict], budget: MonthlyBudget, shares: list[float], month: str) -> set[float]:
     titles = {a["title"] for a in alerts if a.get("source") == SOURCE}
     return {s for s in shares if alert_title(budget, s, month) in titles}
 

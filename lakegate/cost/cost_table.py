@@ -20,8 +20,9 @@ from lakegate.cost.billing import BILLING, BilledRun
 from lakegate.lake import Lake, TableName
 
 ENGINES = ("sail", "databricks")
-DECISIONS = ("allowed", "refused", "approved", "stopped")
-SPENDING = ("allowed", "approved", "stopped")  # a refused run never started and costs nothing
+# The cost guard's outcomes (lakegate/cost/decision.py) and the live stop's.
+DECISIONS = ("allowed", "refused", "awaiting_approval", "approved", "stopped")
+SPENDING = ("allowed", "approved", "stopped")  # a refused or held run never started and costs nothing
 WALL_TIME = "wall time × rate card"
 LOCK_TIMEOUT_SECONDS = 30
 _TS = pa.timestamp("us", tz="UTC")
@@ -57,7 +58,7 @@ class CostRecord:
     estimate_usd: float
     estimate_source: str  # how the duration was projected ("p90 of 12 runs", "declared")
     rate_card_version: str
-    decision: str  # allowed | refused | approved | stopped
+    decision: str  # one of DECISIONS
     reason: str = ""
     databricks_run_id: int | None = None
 
@@ -117,6 +118,11 @@ class CostTable:
         """{run_key: (estimate error, flagged)} of the runs the reconciliation judged."""
         self._update({key: {"estimate_error": error, "flagged": flagged, "reconciled_at": at}
                       for key, (error, flagged) in results.items()})
+
+    def spend(self, environment: str, use_case: str | None, now: dt.datetime | None = None) -> tuple[float, float]:
+        """(the environment's, the use case's) month-to-date spend: what the cost guard's `spend` asks."""
+        mtd = month_to_date(self.rows(), environment, now or _now())
+        return mtd.total_usd, mtd.by_use_case.get(use_case, 0.0) if use_case else 0.0
 
     def _billable(self, environment: str) -> list[dict]:
         return [r for r in self.rows() if r["environment"] == environment and r["databricks_run_id"] is not None

@@ -4,8 +4,8 @@ budget, raised once per share per month into the alert outbox."""
 import pytest
 
 from lakegate.alerts import list_alerts
-from lakegate.cost.budget_alerts import (ENVIRONMENT, SOURCE, USE_CASE, Budget, budgets, newly_crossed_shares,
-                                         raise_budget_alerts)
+from lakegate.cost.budget_alerts import (ENVIRONMENT, SOURCE, USE_CASE, MonthlyBudget, budgets,
+                                         newly_crossed_shares, raise_budget_alerts)
 from lakegate.cost.cost_table import MonthToDate
 from lakegate.environment import CostConfig
 
@@ -31,7 +31,8 @@ def test_newly_crossed_shares(spend, alerted, expected):
 
 
 def test_budgets_are_the_environments_and_each_use_cases():
-    assert budgets(COST, "local") == [Budget(ENVIRONMENT, "local", 100.0), Budget(USE_CASE, "claims_triage", 40.0)]
+    assert budgets(COST, "local") == [MonthlyBudget(ENVIRONMENT, "local", 100.0),
+                                      MonthlyBudget(USE_CASE, "claims_triage", 40.0)]
 
 
 def test_alerts_are_raised_once_per_share_per_budget_per_month(tmp_path):

@@ -72,13 +72,16 @@ def test_month_to_date_counts_actuals_estimates_awaiting_billing_and_never_refus
     ran(table, "a", estimate=1.0, actual_hours=2, usd_per_hour=1.5)  # actual 3.0
     table.record_decision(record("b", 4.0, use_case="machine_failure", engine="databricks"), at=DECEMBER)  # awaiting billing
     table.record_decision(record("c", 90.0, decision="refused"), at=DECEMBER)
+    table.record_decision(record("held", 60.0, decision="awaiting_approval"), at=DECEMBER)
     table.record_decision(record("d", 7.0, use_case=None), at=DECEMBER)  # an asset no use case owns
     ran(table, "november", estimate=1.0, actual_hours=1, usd_per_hour=5.0, at=DECEMBER - dt.timedelta(days=20))
     ran(table, "other-env", estimate=1.0, actual_hours=1, usd_per_hour=5.0, environment="databricks")
     mtd = month_to_date(table.rows(), "local", DECEMBER + dt.timedelta(days=1))
     assert mtd.month == "2026-12" and mtd.total_usd == pytest.approx(3.0 + 4.0 + 7.0)
     assert mtd.by_use_case == {"claims_triage": pytest.approx(3.0), "machine_failure": 4.0}
-    assert mtd.runs == 4 and mtd.awaiting_actuals == 2
+    assert mtd.runs == 5 and mtd.awaiting_actuals == 2
+    assert table.spend("local", "claims_triage", DECEMBER) == (pytest.approx(14.0), pytest.approx(3.0))
+    assert table.spend("local", None, DECEMBER) == (pytest.approx(14.0), 0.0)  # what the cost guard's `spend` asks
 
 
 def test_reconciliation_flags_runs_off_by_more_than_the_tolerance_once_each(table):
