@@ -87,3 +87,11 @@ def test_budget_alerts_and_an_estimate_far_off_are_delivered_once(tmp_path, cost
         ("WARN", "firing", f"budget of use case claims_triage: 80% reached in {month}"),
         ("WARN", "resolved", CHECK)]  # r3 was on its estimate
     assert len(smtp.messages) == len(webhook.bodies) == 7  # nothing delivered twice
+
+
+def test_an_environment_without_a_cost_section_says_so_and_does_not_fail(tmp_path):
+    platform = Platform(environment="test", home=str(tmp_path))
+    result = dg.materialize([cost_table], resources={"platform": platform, "lake": LakeResource(platform=platform)})
+    [materialization] = result.asset_materializations_for_node("monitoring__cost")
+    assert result.success and "has no cost: section" in materialization.metadata["guardrails"].value
+    assert not Lake(tmp_path / "lake").exists("test.monitoring.cost")
