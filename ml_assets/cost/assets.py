@@ -18,7 +18,7 @@ from gates.checks import SEVERITY
 from lakegate.cost.billing import read_workspace_billing
 from lakegate.cost.budget_alerts import budgets, raise_budget_alerts
 from lakegate.cost.cost_table import CostTable, month_to_date
-from lakegate.cost.reconciliation import reconcile
+from lakegate.cost.reconciliation import Discrepancy, reconcile
 from lakegate.databricks import workspace_client
 from lakegate.environment import Environment
 from lakegate.lake import LakeResource
@@ -74,15 +74,21 @@ def cost_table(context: dg.AssetExecutionContext, lake: LakeResource, platform: 
         "budget_alerts_raised": dg.MetadataValue.json([a["title"] for a in raised]),
         "delta_version": dg.MetadataValue.int(_version(lake.lake().version(table.name))),
     })
+    yield reconciliation_result(verdicts, flagged, env.cost.reconciliation_tolerance)
+
+
+def reconciliation_result(verdicts: dict, flagged: list[Discrepancy], tolerance: float) -> dg.AssetCheckResult:
     named = "; ".join(d.describe() for d in flagged[:LISTED]) + (f"; {len(flagged) - LISTED} more" if len(flagged) > LISTED else "")
-    yield dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         check_name=RECONCILIATION_CHECK, passed=not flagged, severity=dg.AssetCheckSeverity.WARN,
         description=(f"{len(flagged)} of {len(verdicts)} newly reconciled runs off their estimate by more than "
-                     f"{env.cost.reconciliation_tolerance:.0%}" + (f": {named}" if flagged else "")),
-        metadata={"judged": dg.MetadataValue.int(len(verdicts)), "flagged": dg.MetadataValue.json(
-            [{"run_key": d.run_key, "asset_key": d.asset_key, "estimate_usd": d.estimate_usd, "actual_usd": d.actual_usd,
-              "estimate_error": d.estimate_error if math.isfinite(d.estimate_error) else None} for d in flagged]),
-            "tolerance": dg.MetadataValue.float(env.cost.reconciliation_tolerance)})
+                     f"{tolerance:.0%}" + (f": {named}" if flagged else "")),
+        metadata={"judged": dg.MetadataValue.int(len(verdicts)), "tolerance": dg.MetadataValue.float(tolerance),
+                  "flagged": dg.MetadataValue.json([
+                      {"run_key": d.run_key, "asset_key": d.asset_key, "estimate_usd": d.estimate_usd,
+                       "actual_usd": d.actual_usd,
+                       "estimate_error": d.estimate_error if math.isfinite(d.estimate_error) else None}  # JSON: no inf
+                      for d in flagged])})
 
 
 def _version(version: int | None) -> int:
