@@ -6,6 +6,9 @@ import re
 
 from lakegate.environment import CATALOGS
 
+# The asset tag naming the use case an asset belongs to (ml_assets' factories set it; the cost
+# table attributes spend by it).
+USE_CASE_TAG = "lakegate/use_case"
 _PART = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

@@ -12,6 +12,7 @@ first marks failed the STARTED runs whose process on this host is gone.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -163,7 +164,27 @@ def materialize(
         raise outcome["error"]
     summary = _summarize(run_id, outcome["result"], instance, time.perf_counter() - started)
     summary.log_path = log_path
+    _record_costs(defs, instance, run_id)
     return summary
+
+
+def _record_costs(defs: dg.Definitions, instance: dg.DagsterInstance, run_id: str) -> None:
+    """The run's steps in the cost table (embedded engine: wall time × this machine's rate). A
+    cost-table problem is logged, never turned into a failed run: the materializations happened."""
+    from lakegate.cost.embedded_runs import record_embedded_run
+    from lakegate.environment import current_environment
+    from lakegate.lake import Lake
+    from lakegate.names import USE_CASE_TAG
+
+    env = current_environment()
+    if env.cost is None or env.engine.kind == "databricks":  # Databricks runs are priced by their billing
+        return
+    specs = {spec.key: spec for spec in defs.resolve_all_asset_specs()}
+    try:
+        record_embedded_run(instance, run_id, env, Lake(), lambda key: specs[key].metadata if key in specs else {},
+                            lambda key: specs[key].tags.get(USE_CASE_TAG) if key in specs else None)
+    except Exception:  # noqa: BLE001 - see the docstring
+        logging.getLogger(__name__).exception("could not record the run's costs in the cost table")
 
 
 def _follow(worker: threading.Thread, instance: dg.DagsterInstance, run_id: str, on_event) -> None:

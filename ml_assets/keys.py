@@ -6,11 +6,11 @@ from __future__ import annotations
 import dagster as dg
 
 from lakegate.environment import CATALOGS
+from lakegate.names import USE_CASE_TAG
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
 STAGE_TAG = "lakegate/stage"  # training | promotion | deployment | scoring | monitoring: select a stage across use cases
-USE_CASE_TAG = "lakegate/use_case"
 TRAINING, PROMOTION, DEPLOYMENT, SCORING, MONITORING = "training", "promotion", "deployment", "scoring", "monitoring"
 
 

@@ -88,11 +88,18 @@ class CostTable:
     def fill_wall_time_actual(self, run_key: str, started_at: dt.datetime, ended_at: dt.datetime,
                               usd_per_hour: float) -> float:
         """The embedded engine's actual: the run's wall time × the machine's dollars per hour."""
-        seconds = (ended_at - started_at).total_seconds()
-        actual = seconds / 3600 * usd_per_hour
-        self._update({run_key: {"started_at": started_at, "ended_at": ended_at, "duration_seconds": seconds,
-                                "actual_usd": actual, "actual_source": WALL_TIME, **_UNRECONCILED}})
-        return actual
+        fields = _wall_time_actual(started_at, ended_at, usd_per_hour)
+        self._update({run_key: fields})
+        return fields["actual_usd"]
+
+    def record_embedded_runs(self, runs: Iterable[tuple[CostRecord, dt.datetime, dt.datetime]], usd_per_hour: float,
+                             at: dt.datetime | None = None) -> None:
+        """Runs on the embedded engine, each with its decision and its wall-time actual, in one write."""
+        changes = {}
+        for record, started_at, ended_at in runs:
+            changes[record.run_key] = {**asdict(record), "recorded_at": at or _now(),
+                                       **_wall_time_actual(started_at, ended_at, usd_per_hour)}
+        self._update(changes, create=True)
 
     def awaiting_billing(self, environment: str) -> list[int]:
         """The environment's Databricks run ids whose actual may still change: billing lands within
@@ -150,6 +157,12 @@ class CostTable:
             else:
                 keys = ", ".join(_sql_string(key) for key in changes)
                 self.lake.write_arrow(self.name, data, mode="overwrite", predicate=f"run_key IN ({keys})")
+
+
+def _wall_time_actual(started_at: dt.datetime, ended_at: dt.datetime, usd_per_hour: float) -> dict:
+    seconds = (ended_at - started_at).total_seconds()
+    return {"started_at": started_at, "ended_at": ended_at, "duration_seconds": seconds,
+            "actual_usd": seconds / 3600 * usd_per_hour, "actual_source": WALL_TIME, **_UNRECONCILED}
 
 
 @dataclass(frozen=True)

@@ -66,12 +66,14 @@ def p90(values: Sequence[float]) -> float:
     return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-def past_step_seconds(instance: dg.DagsterInstance, asset_key: dg.AssetKey, limit: int = HISTORY_LIMIT) -> list[float]:
-    """How long each step that materialized the asset took, newest first, successful steps only."""
+def past_step_seconds(instance: dg.DagsterInstance, asset_key: dg.AssetKey, limit: int = HISTORY_LIMIT,
+                      exclude_run_id: str | None = None) -> list[float]:
+    """How long each step that materialized the asset took, newest first, successful steps only
+    (but those of `exclude_run_id`: a run priced after it ended is not its own history)."""
     steps = []
     for record in instance.fetch_materializations(asset_key, limit=limit).records:
         step = (record.run_id, record.event_log_entry.step_key)
-        if step[1] and step not in steps:  # a step can materialize the asset once per partition
+        if step[1] and step not in steps and step[0] != exclude_run_id:  # a step can materialize the asset once per partition
             steps.append(step)
     seconds = []
     for run_id, step_key in steps:
@@ -93,10 +95,10 @@ def declared_seconds(metadata: Mapping[str, object]) -> float | None:
 
 
 def projected_duration(instance: dg.DagsterInstance, asset_key: dg.AssetKey,
-                       metadata: Mapping[str, object]) -> Duration:
+                       metadata: Mapping[str, object], exclude_run_id: str | None = None) -> Duration:
     """The p90 of the asset's past successful steps, else its declared estimate; metadata is the
     asset's definition metadata (`AssetsDefinition.specs_by_key[key].metadata`)."""
-    past = past_step_seconds(instance, asset_key)
+    past = past_step_seconds(instance, asset_key, exclude_run_id=exclude_run_id)
     if past:
         return Duration(p90(past), f"p90 of {len(past)} runs")
     declared = declared_seconds(metadata)
