@@ -56,8 +56,8 @@ def test_invalid_yaml_is_reported(env_dir):
         load_environment("x")
 
 
-def test_databricks_engine_is_refused_until_wired():
-    with pytest.raises(EngineNotAvailable, match="not yet available"):
+def test_databricks_engine_gives_no_session_in_process():
+    with pytest.raises(EngineNotAvailable, match="run as Databricks job runs"):
         spark_remote_url(EngineConfig(kind="databricks"))
 
 

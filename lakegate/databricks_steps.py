@@ -1,0 +1,32 @@
+"""A Spark step as a one-time Databricks job run (engine kind `databricks`,
+docs/decisions/0037-databricks-pipes-engine.md): Lakegate's wheel on a volume, a `python_wheel_task`
+calling `lakegate-step` on a job cluster from the environment, run through dagster-databricks'
+Pipes client (StepRunClient), whose results are the asset's: the step's metadata and checks, plus
+the Databricks run id and URL.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_databricks import PipesDbfsMessageReader
+
+from lakegate.databricks import workspace_client
+from lakegate.databricks_jobs import StepRunClient, step_task, submit_arguments
+from lakegate.environment import ConfigError, Environment
+from lakegate.steps import StepInvocation
+from lakegate.wheel import upload_wheel
+
+
+def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation: StepInvocation,
+                poll_interval_seconds: float) -> dg.MaterializeResult:
+    """Submits the step as a job run, waits for it and returns what it reported through Pipes."""
+    if env.databricks is None or env.databricks.jobs is None:
+        raise ConfigError(f"environment {env.name}: engine kind 'databricks' needs databricks.jobs (the job cluster)")
+    jobs = env.databricks.jobs
+    workspace = workspace_client()
+    task = step_task(jobs, env.name, context.asset_key.to_user_string(), context.run_id,
+                     wheel=upload_wheel(workspace, env.catalog), parameters=invocation.arguments())
+    submit = submit_arguments(jobs, context.run_id, context.op_execution_context.node_handle.name)
+    client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
+                           message_reader=PipesDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
+    return client.run(context=context, task=task, submit_args=submit).get_materialize_result()
