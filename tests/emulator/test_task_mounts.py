@@ -9,9 +9,11 @@ import pytest
 from databricks.sdk.service.compute import ClusterSpec
 from databricks.sdk.service.jobs import RunResultState, SparkPythonTask, SubmitTask
 
+from databricks_emulator import task_mounts
+from databricks_emulator.errors import ApiError
+from databricks_emulator.storage import WorkspaceStorage
 from tests.emulator.workloads import upload
 
-pytestmark = pytest.mark.integration
 WRITE_THROUGH_MOUNTS = '''
 import pathlib
 dbfs = pathlib.Path("/dbfs/task-mounts/from-task.txt")
@@ -24,6 +26,7 @@ print(pathlib.Path("/dbfs/task-mounts/seeded.txt").read_text())
 '''
 
 
+@pytest.mark.integration
 def test_a_task_writes_dbfs_and_volume_files_through_its_mounts(workspace):
     upload(workspace, "/task-mounts/seeded.txt", b"seeded through the DBFS API")
     script = upload(workspace, "/task-mounts/write.py", WRITE_THROUGH_MOUNTS.encode())
@@ -37,3 +40,10 @@ def test_a_task_writes_dbfs_and_volume_files_through_its_mounts(workspace):
     volume_file = workspace.files.download("/Volumes/dev/task_mounts/files/from-task.txt").contents.read()
     assert volume_file == b"written on /Volumes"
     assert not Path("/dbfs/task-mounts").exists()  # the binds lived in the task's namespace only
+
+
+def test_without_unshare_a_task_cannot_start_and_says_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(task_mounts.shutil, "which", lambda name: None)
+    with pytest.raises(ApiError) as refused:
+        task_mounts.with_workspace_mounts(["python", "task.py"], WorkspaceStorage(tmp_path))
+    assert refused.value.error_code == "INTERNAL_ERROR" and "`unshare` (util-linux) is not installed" in refused.value.message
