@@ -7,6 +7,8 @@ the Databricks run id and URL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 from dagster_databricks import PipesDbfsMessageReader
 
@@ -18,8 +20,9 @@ from lakegate.wheel import upload_wheel
 
 
 def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation: StepInvocation,
-                poll_interval_seconds: float) -> dg.MaterializeResult:
-    """Submits the step as a job run, waits for it and returns what it reported through Pipes."""
+                poll_interval_seconds: float) -> Sequence[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Submits the step as a job run, waits for it and returns what it reported through Pipes (each
+    result with the run's id and URL)."""
     if env.databricks is None or env.databricks.jobs is None:
         raise ConfigError(f"environment {env.name}: engine kind 'databricks' needs databricks.jobs (the job cluster)")
     jobs = env.databricks.jobs
@@ -29,4 +32,4 @@ def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation:
     submit = submit_arguments(jobs, context.run_id, context.op_execution_context.node_handle.name)
     client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
                            message_reader=PipesDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
-    return client.run(context=context, task=task, submit_args=submit).get_materialize_result()
+    return client.run(context=context, task=task, submit_args=submit).get_results()

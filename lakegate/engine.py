@@ -13,13 +13,14 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Sequence
 
 import dagster as dg
 from pyspark.sql import SparkSession
 
 from lakegate.environment import ConfigError, EngineConfig
 from lakegate.lake import LakeResource
-from lakegate.steps import StepInvocation, materialize_result, run_registered_step
+from lakegate.steps import StepInvocation, run_registered_step, step_results
 
 _lock = threading.Lock()
 _sail_server = None
@@ -85,17 +86,23 @@ class SparkEngine(dg.ConfigurableResource):
     # kind databricks: how often the step's job run and its Pipes messages are polled (dagster-databricks: 5 s)
     poll_interval_seconds: float = 5.0
 
+    @property
+    def in_process(self) -> bool:
+        """Whether steps run in this process (else in a Databricks task, which sees none of its files)."""
+        return self.kind != "databricks"
+
     def run_step(self, context: dg.AssetExecutionContext, lake: LakeResource, step: str,
-                 parameters: dict) -> dg.MaterializeResult:
-        """The registered step `step`, with the asset's metadata and check results, wherever the engine runs it."""
-        if self.kind == "databricks":
+                 parameters: dict) -> Sequence[dg.MaterializeResult | dg.AssetCheckResult]:
+        """The registered step `step` wherever the engine runs it: its assets' materializations (with
+        their metadata) and check results, for the asset to yield."""
+        if not self.in_process:
             # imported on use: a local run should not pay for dagster-databricks and the SDK (about 1 s)
             from lakegate.databricks_steps import submit_step
 
             invocation = StepInvocation(step, lake.catalog, str(lake.lake().root), parameters)
             return submit_step(context, lake.platform.env(), invocation, self.poll_interval_seconds)
         result = run_registered_step(step, self.session(), lake.lake(), lake.catalog, parameters)
-        return materialize_result(result, context.log)
+        return step_results(result, context.log)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(kind=self.kind, url_env=self.url_env)

@@ -11,6 +11,7 @@ the process itself or through Pipes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -29,13 +30,19 @@ class StepCheck:
     passed: bool
     severity: Literal["ERROR", "WARN"] = "ERROR"
     metadata: dict[str, Any] = field(default_factory=dict)
+    asset: str | None = None  # the checked asset's key ("silver/claims"); None: the result's asset
 
 
 @dataclass(frozen=True)
 class StepResult:
     metadata: dict[str, Any]
     checks: tuple[StepCheck, ...] = ()
-    messages: tuple[str, ...] = ()  # for the run's log (the step has no Dagster context to log with)
+    # for the run's log (the step has no Dagster context to log with)
+    messages: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    # A multi-asset step names the asset `metadata` is of, and gives its other assets' metadata by key.
+    asset: str | None = None
+    other_assets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Step = Callable[[SparkSession, Lake, str, dict], StepResult]
@@ -74,7 +81,7 @@ def run_registered_step(name: str, spark: SparkSession, lake: Lake, catalog: str
     started = time.perf_counter()
     result = function(spark, lake, catalog, parameters)
     seconds = round(time.perf_counter() - started, 3)
-    return StepResult({**result.metadata, "seconds": float(seconds)}, result.checks, result.messages)
+    return dataclasses.replace(result, metadata={**result.metadata, "seconds": float(seconds)})
 
 
 @dataclass(frozen=True)
@@ -97,10 +104,19 @@ class StepInvocation:
         return cls(arguments[0], values["catalog"], values["lake_root"], values["parameters"])
 
 
-def materialize_result(result: StepResult, log) -> dg.MaterializeResult:
-    """The result as the asset returns it in process (the Databricks task reports the same through Pipes)."""
+def _key(asset: str | None) -> dg.AssetKey | None:
+    return dg.AssetKey.from_user_string(asset) if asset else None
+
+
+def step_results(result: StepResult, log) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The result as the asset yields it in process (the Databricks task reports the same through Pipes)."""
     for message in result.messages:
         log.info(message)
-    checks = [dg.AssetCheckResult(check_name=c.name, passed=c.passed, severity=dg.AssetCheckSeverity(c.severity),
-                                  metadata=c.metadata) for c in result.checks]
-    return dg.MaterializeResult(metadata=result.metadata, check_results=checks or None)
+    for warning in result.warnings:
+        log.warning(warning)
+    materialized = [dg.MaterializeResult(asset_key=_key(result.asset), metadata=result.metadata)]
+    materialized += [dg.MaterializeResult(asset_key=_key(asset), metadata=metadata)
+                     for asset, metadata in result.other_assets.items()]
+    return materialized + [dg.AssetCheckResult(asset_key=_key(c.asset or result.asset), check_name=c.name, passed=c.passed,
+                                               severity=dg.AssetCheckSeverity(c.severity), metadata=c.metadata)
+                           for c in result.checks]

@@ -47,10 +47,14 @@ def pipes_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 def report(pipes, result: StepResult) -> None:
     for message in result.messages:
         pipes.log.info(message)
-    pipes.report_asset_materialization(metadata=pipes_metadata(result.metadata))
+    for warning in result.warnings:
+        pipes.log.warning(warning)
+    pipes.report_asset_materialization(metadata=pipes_metadata(result.metadata), asset_key=result.asset)
+    for asset, metadata in result.other_assets.items():
+        pipes.report_asset_materialization(metadata=pipes_metadata(metadata), asset_key=asset)
     for check in result.checks:
         pipes.report_asset_check(check.name, check.passed, severity=check.severity,
-                                 metadata=pipes_metadata(check.metadata))
+                                 metadata=pipes_metadata(check.metadata), asset_key=check.asset or result.asset)
 
 
 def run(arguments: list[str]) -> None:

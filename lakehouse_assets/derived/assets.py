@@ -27,9 +27,9 @@ def build_derived_asset(table: DerivedTable) -> dg.AssetsDefinition:
         metadata={"dagster/column_schema": table_schema(table.columns, unique=table.key)},
         automation_condition=dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed(),
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
         try:
-            return spark.run_step(context, lake, DERIVED_TABLE, {"table": table.name})
+            yield from spark.run_step(context, lake, DERIVED_TABLE, {"table": table.name})
         except SourceMissing as exc:  # in process; in a Databricks task these are the task's error
             raise dg.Failure(description=str(exc)) from None
         except ContractViolation as exc:

@@ -39,8 +39,8 @@ def build_feature_asset(view: FeatureView) -> dg.AssetsDefinition:
         tags={"entity": view.entity},
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
-        return spark.run_step(context, lake, FEATURE_VIEW, {"view": view.name})
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
+        yield from spark.run_step(context, lake, FEATURE_VIEW, {"view": view.name})
 
     return _asset
 
@@ -93,8 +93,8 @@ def build_training_set_asset(usecase: UseCase) -> dg.AssetsDefinition:
         tags=tags(usecase, TRAINING),
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
-        return spark.run_step(context, lake, TRAINING_SET, {"use_case": usecase.name})
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
+        yield from spark.run_step(context, lake, TRAINING_SET, {"use_case": usecase.name})
 
     return _asset
 

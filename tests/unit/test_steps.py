@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 
 from lakegate.cli.step import pipes_metadata
-from lakegate.steps import (StepCheck, StepInvocation, StepResult, UnknownStep, materialize_result, registered_step,
-                            run_registered_step, step)
+from lakegate.steps import (StepCheck, StepInvocation, StepResult, UnknownStep, registered_step, run_registered_step,
+                            step, step_results)
 from lakegate.wheel import build_wheel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,13 +51,23 @@ def test_an_unknown_step_names_the_registered_ones_and_a_second_function_under_o
     assert step("test.count_parameters")(count_parameters) is count_parameters  # re-importing the module is fine
 
 
-def test_the_in_process_result_carries_metadata_checks_and_messages():
+def test_the_in_process_results_carry_metadata_checks_and_messages():
     log = Log()
-    result = materialize_result(run_registered_step("test.count_parameters", None, None, "dev", {"a": 1}), log)
-    assert result.metadata["parameters"] == 1 and log.lines == ["counted 1"]
-    (check,) = result.check_results
-    assert (check.check_name, check.passed, check.severity) == ("enough", False, dg.AssetCheckSeverity.WARN)
+    materialized, check = step_results(run_registered_step("test.count_parameters", None, None, "dev", {"a": 1}), log)
+    assert materialized.asset_key is None and materialized.metadata["parameters"] == 1 and log.lines == ["counted 1"]
+    assert (check.asset_key, check.check_name, check.passed, check.severity) == (None, "enough", False, dg.AssetCheckSeverity.WARN)
     assert check.metadata["seen"].value == 1
+
+
+def test_a_multi_asset_step_names_each_asset_and_the_checked_one():
+    result = StepResult({"rows": 2}, checks=(StepCheck("conserved", True),), warnings=("healed",), asset="silver/x",
+                        other_assets={"quarantine/x": {"rows": 1}})
+    log = Log()
+    log.warning = log.info
+    silver, quarantine, check = step_results(result, log)
+    assert (silver.asset_key, quarantine.asset_key, check.asset_key) == (
+        dg.AssetKey(["silver", "x"]), dg.AssetKey(["quarantine", "x"]), dg.AssetKey(["silver", "x"]))
+    assert quarantine.metadata == {"rows": 1} and log.lines == ["healed"]
 
 
 def test_the_task_arguments_round_trip_and_pipes_gets_json_values_typed():
@@ -73,7 +83,8 @@ def test_every_asset_package_registers_its_steps_where_the_task_entry_point_look
     script = "import json, lakegate.cli.step, lakegate.steps as s\nprint(json.dumps(s.step_names()))"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout) == ["lakehouse.derived_table", "ml.feature_view", "ml.training_set"]
+    assert json.loads(done.stdout) == ["lakehouse.derived_table", "lakehouse.silver_table", "ml.feature_view",
+                                       "ml.training_set"]
 
 
 @pytest.fixture(scope="module")
