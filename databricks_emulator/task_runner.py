@@ -20,6 +20,7 @@ from pathlib import Path
 
 from databricks_emulator.children import spawn
 from databricks_emulator.errors import invalid_parameter
+from databricks_emulator.secrets import SecretStore
 from databricks_emulator.storage import WorkspaceStorage
 from databricks_emulator.task_mounts import with_workspace_mounts
 
@@ -89,7 +90,8 @@ def task_launch(storage: WorkspaceStorage, task: dict, cluster: dict, run_folder
     env = {name: os.environ[name] for name in PASSED_THROUGH_ENV if name in os.environ}
     env |= {"SPARK_REMOTE": spark_remote, "PYTHONPATH": str(site), "PYTHONUNBUFFERED": "1",
             "DATABRICKS_RUNTIME_VERSION": cluster.get("spark_version", "emulator")}
-    env |= {key: str(value) for key, value in cluster.get("spark_env_vars", {}).items()}
+    secrets = SecretStore(storage.secrets_root)  # `{{secrets/scope/key}}` values resolved as the cluster starts
+    env |= {key: secrets.resolve(str(value)) for key, value in cluster.get("spark_env_vars", {}).items()}
     return TaskLaunch(with_workspace_mounts(command, storage), env, run_folder, [run_folder, *_cluster_log_folders(storage, cluster)])
 
 

@@ -29,11 +29,14 @@ def idempotency_token(dagster_run_id: str, step_key: str) -> str:
 
 
 def job_cluster(config: DatabricksJobsConfig, environment: str, asset: str, dagster_run_id: str) -> compute.ClusterSpec:
-    """The environment's cluster spec, its tags merged with Lakegate's (which win: they attribute cost)."""
+    """The environment's cluster spec, its tags merged with Lakegate's (which win: they attribute cost),
+    its secret-backed variables as Databricks' secret references."""
     cluster = config.cluster
     tags = {**cluster.custom_tags, "lakegate_env": environment, "lakegate_asset": asset, "dagster_run_id": dagster_run_id}
+    secrets = {name: f"{{{{secrets/{reference}}}}}" for name, reference in cluster.secret_env_vars.items()}
     return compute.ClusterSpec(spark_version=cluster.spark_version, node_type_id=cluster.node_type_id,
                                num_workers=cluster.num_workers, policy_id=cluster.policy_id,
+                               spark_env_vars=secrets or None,
                                apply_policy_default_values=cluster.apply_policy_default_values if cluster.policy_id else None,
                                custom_tags={key: TAG_VALUE.sub("_", value)[:256] for key, value in tags.items()})
 

@@ -27,7 +27,9 @@ def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation:
         raise ConfigError(f"environment {env.name}: engine kind 'databricks' needs databricks.jobs (the job cluster)")
     jobs = env.databricks.jobs
     workspace = workspace_client()
-    task = step_task(jobs, env.name, context.asset_key.to_user_string(), context.run_id,
+    # the step's assets (silver's step has two): what its cluster's tags attribute cost to
+    assets = " ".join(sorted(key.to_user_string() for key in context.selected_asset_keys))
+    task = step_task(jobs, env.name, assets, context.run_id,
                      wheel=upload_wheel(workspace, env.catalog), parameters=invocation.arguments())
     submit = submit_arguments(jobs, context.run_id, context.op_execution_context.node_handle.name)
     client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
