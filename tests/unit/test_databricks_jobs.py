@@ -33,3 +33,11 @@ def test_a_step_runs_a_script_or_a_wheel_never_both_or_neither():
         step_task(JOBS, "prod", "silver/claims", "run-1")
     with pytest.raises(ValueError, match="either a python_file or a wheel"):
         step_task(JOBS, "prod", "silver/claims", "run-1", python_file="dbfs:/a.py", wheel="/Volumes/a.whl")
+
+
+def test_secret_backed_variables_reach_the_cluster_as_references_never_as_values():
+    jobs = DatabricksJobsConfig(cluster={"spark_version": "15.4.x-scala2.12", "node_type_id": "m5.large",
+                                         "secret_env_vars": {"LAKEGATE_PII_HMAC_KEY": "lakegate/pii_hmac_key"}})
+    task = step_task(jobs, "prod", "silver/claims", "run-1", python_file="dbfs:/step.py")
+    assert task.new_cluster.spark_env_vars == {"LAKEGATE_PII_HMAC_KEY": "{{secrets/lakegate/pii_hmac_key}}"}
+    assert step_task(JOBS, "prod", "silver/claims", "run-1", python_file="dbfs:/step.py").new_cluster.spark_env_vars is None
