@@ -36,6 +36,11 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "RESOURCE_CONFLICT", message)
 
 
+def internal_error(message: str) -> ApiError:
+    """Something on the workspace's side, not in the request (a run then ends INTERNAL_ERROR)."""
+    return ApiError(500, "INTERNAL_ERROR", message)
+
+
 def error_response(status: int, error_code: str, message: str) -> JSONResponse:
     return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
 

@@ -20,6 +20,8 @@ from databricks_emulator.jobs_api import JobsApi
 from databricks_emulator.mlflow_backend import MlflowProxy, MlflowServer
 from databricks_emulator.policies_api import PoliciesApi, PolicyStore
 from databricks_emulator.runs import RunService
+from databricks_emulator.secrets import SecretStore
+from databricks_emulator.secrets_api import SecretsApi
 from databricks_emulator.served_models import ModelCache
 from databricks_emulator.serving import ServingEndpoints
 from databricks_emulator.serving_api import ServingApi
@@ -75,6 +77,7 @@ def serve(options: EmulatorOptions) -> None:
     app = build_app(host_url, token, [
         DbfsApi(storage).routes(), FilesApi(storage).routes(), JobsApi(runs).routes(),
         PoliciesApi(runs.policies).routes(), clusters_routes(), ServingApi(endpoints).routes(), proxy.routes(),
+        SecretsApi(SecretStore(storage.secrets_root)).routes(),
         UnityCatalogApi(UnityCatalog(storage.unity_catalog_root), mlflow_server).routes(),
     ], shut_down)
     try:

@@ -2,7 +2,8 @@
 
 DBFS paths (`dbfs:/x` or `/x` in the DBFS API) live under `dbfs/`; Unity Catalog volumes
 (`/Volumes/<catalog>/<schema>/<volume>/...`, reachable from DBFS and the Files API alike, as on
-Databricks) under `volumes/`; workspace files (`/Workspace/...`) under `workspace/`.
+Databricks) under `volumes/`; workspace files (`/Workspace/...`) under `workspace/`; secret scopes
+under `secrets/`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class WorkspaceStorage:
     @property
     def runs_root(self) -> Path:
         return self.root / "runs"
+
+    @property
+    def secrets_root(self) -> Path:
+        return self.root / "secrets"
 
     def create_folders(self) -> None:
         for folder in (self.dbfs_root, self.volumes_root, self.workspace_root, self.mlflow_artifacts_root, self.models_root,

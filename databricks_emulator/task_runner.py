@@ -2,7 +2,7 @@
 
 The task's libraries (wheels in DBFS, volumes or workspace files) are installed into the run's
 own folder, which goes first on the process' PYTHONPATH; the job cluster's `spark_env_vars`
-are set; stdout and stderr go to the run folder and, when the cluster has a DBFS
+are set; the process sees DBFS on /dbfs and the volumes on /Volumes (task_mounts.py); stdout and stderr go to the run folder and, when the cluster has a DBFS
 `cluster_log_conf`, to `<destination>/<cluster_id>/driver/` as on Databricks.
 """
 
@@ -20,7 +20,9 @@ from pathlib import Path
 
 from databricks_emulator.children import spawn
 from databricks_emulator.errors import invalid_parameter
+from databricks_emulator.secrets import SecretStore
 from databricks_emulator.storage import WorkspaceStorage
+from databricks_emulator.task_mounts import with_workspace_mounts
 
 POLL_SECONDS = 0.1
 MIRROR_SECONDS = 1.0  # how often live logs are copied to the cluster log destination
@@ -88,8 +90,9 @@ def task_launch(storage: WorkspaceStorage, task: dict, cluster: dict, run_folder
     env = {name: os.environ[name] for name in PASSED_THROUGH_ENV if name in os.environ}
     env |= {"SPARK_REMOTE": spark_remote, "PYTHONPATH": str(site), "PYTHONUNBUFFERED": "1",
             "DATABRICKS_RUNTIME_VERSION": cluster.get("spark_version", "emulator")}
-    env |= {key: str(value) for key, value in cluster.get("spark_env_vars", {}).items()}
-    return TaskLaunch(command, env, run_folder, [run_folder, *_cluster_log_folders(storage, cluster)])
+    secrets = SecretStore(storage.secrets_root)  # `{{secrets/scope/key}}` values resolved as the cluster starts
+    env |= {key: secrets.resolve(str(value)) for key, value in cluster.get("spark_env_vars", {}).items()}
+    return TaskLaunch(with_workspace_mounts(command, storage), env, run_folder, [run_folder, *_cluster_log_folders(storage, cluster)])
 
 
 def _wheel_entry_point(site: Path, package: str, entry_point: str) -> str:

@@ -60,8 +60,10 @@ def job_cluster(config: DatabricksJobsConfig, attribution: Attribution) -> compu
     """The environment's cluster spec, its tags merged with Lakegate's (which win: they attribute cost)."""
     cluster = config.cluster
     tags = {**cluster.custom_tags, **attribution.tags()}
+    secrets = {name: f"{{{{secrets/{reference}}}}}" for name, reference in cluster.secret_env_vars.items()}
     return compute.ClusterSpec(spark_version=cluster.spark_version, node_type_id=cluster.node_type_id,
                                num_workers=cluster.num_workers, policy_id=cluster.policy_id,
+                               spark_env_vars=secrets or None,
                                apply_policy_default_values=cluster.apply_policy_default_values if cluster.policy_id else None,
                                autotermination_minutes=attribution.auto_termination_minutes,
                                custom_tags={key: TAG_VALUE.sub("_", value)[:256] for key, value in tags.items()})
@@ -130,7 +132,10 @@ class StepRunClient(PipesDatabricksClient):
         super()._poll_til_terminating(run_id)
         raise DagsterExecutionInterruptedError(f"the step was interrupted; Databricks run {run_id} was cancelled")
 
+    last_run_id: int | None = None  # the run this client submitted last (its cost row names it)
+
     def _poll_til_success(self, context, run_id: int) -> None:
+        self.last_run_id = run_id
         try:
             super()._poll_til_success(context, run_id)
         except DagsterPipesExecutionError as failed:

@@ -1,8 +1,12 @@
-"""Spark sessions for whichever engine the environment names.
+"""Spark for whichever engine the environment names, and the seam every Spark asset runs through.
 
 Transform code only ever sees a `pyspark.sql.SparkSession`; it never learns which engine runs it.
 `sail` starts one in-process Sail Spark Connect server per process on 127.0.0.1 (a free port) and
-stops it at exit; `connect` uses any Spark Connect URL; `databricks` is refused until it is wired.
+stops it at exit; `connect` uses any Spark Connect URL. An asset runs its step (lakegate/steps.py)
+with `SparkEngine.run_step`: on `sail` and `connect` in process with this session; on `databricks`
+as a one-time job run on a job cluster through Pipes (lakegate/databricks_steps.py,
+docs/decisions/0037-databricks-pipes-engine.md), which has no session here: what still asks for one
+(dbt gold, through `remote_url`) stops with EngineNotAvailable.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Sequence
 
 import dagster as dg
 from pyspark.sql import SparkSession
 
 from lakegate.environment import ConfigError, EngineConfig
+from lakegate.lake import LakeResource
+from lakegate.steps import StepInvocation, run_registered_step, step_results
 
 _lock = threading.Lock()
 _sail_server = None
@@ -61,9 +68,9 @@ def spark_remote_url(engine: EngineConfig) -> str:
             raise ConfigError(f"engine kind 'connect': environment variable {engine.url_env} is not set")
         return url
     raise EngineNotAvailable(
-        "engine kind 'databricks' is not yet available in this build (designed in "
-        "docs/decisions/0037-databricks-pipes-engine.md); use 'sail' or 'connect' "
-        "(Databricks Connect works through a Spark Connect URL)"
+        "engine kind 'databricks' gives no Spark session in this process: its Spark assets run as "
+        "Databricks job runs (SparkEngine.run_step; docs/decisions/0037-databricks-pipes-engine.md); "
+        "Databricks Connect works through kind 'connect' and a Spark Connect URL"
     )
 
 
@@ -72,10 +79,31 @@ def spark_session(engine: EngineConfig) -> SparkSession:
 
 
 class SparkEngine(dg.ConfigurableResource):
-    """Gives assets a SparkSession on the environment's engine (the server starts on first use)."""
+    """Runs assets' Spark steps on the environment's engine; gives a SparkSession on the local ones
+    (the server starts on first use)."""
 
     kind: str = "sail"
     url_env: str | None = None
+    # kind databricks: how often the step's job run and its Pipes messages are polled (dagster-databricks: 5 s)
+    poll_interval_seconds: float = 5.0
+
+    @property
+    def in_process(self) -> bool:
+        """Whether steps run in this process (else in a Databricks task, which sees none of its files)."""
+        return self.kind != "databricks"
+
+    def run_step(self, context: dg.AssetExecutionContext, lake: LakeResource, step: str,
+                 parameters: dict) -> Sequence[dg.MaterializeResult | dg.AssetCheckResult]:
+        """The registered step `step` wherever the engine runs it: its assets' materializations (with
+        their metadata) and check results, for the asset to yield."""
+        if not self.in_process:
+            # imported on use: a local run should not pay for dagster-databricks and the SDK (about 1 s)
+            from lakegate.databricks_steps import submit_step
+
+            invocation = StepInvocation(step, lake.catalog, str(lake.lake().root), parameters)
+            return submit_step(context, lake.platform.env(), invocation, self.poll_interval_seconds)
+        result = run_registered_step(step, self.session(), lake.lake(), lake.catalog, parameters)
+        return step_results(result, context.log)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(kind=self.kind, url_env=self.url_env)

@@ -30,8 +30,8 @@ class _Strict(BaseModel):
 
 
 class EngineConfig(_Strict):
-    # sail: in-process Sail server; connect: any Spark Connect URL; databricks: job runs (not wired yet,
-    # docs/decisions/0037-databricks-pipes-engine.md).
+    # sail: in-process Sail server; connect: any Spark Connect URL; databricks: Spark steps as job runs
+    # through Pipes (SparkEngine.run_step; dbt gold not yet, docs/decisions/0037-databricks-pipes-engine.md).
     kind: Literal["sail", "connect", "databricks"] = "sail"
     # For `connect`: the environment variable holding the sc:// URL (it may carry a token).
     url_env: str | None = None
@@ -168,6 +168,9 @@ class DatabricksJobCluster(_Strict):
     policy_id: str | None = None  # a cluster policy's id: not a secret, but workspace-specific
     apply_policy_default_values: bool = True
     custom_tags: dict[str, str] = {}  # merged with Lakegate's own (environment, asset, Dagster run)
+    # Variables the cluster gets from the workspace's secret scopes: name -> "<scope>/<key>", set as
+    # Databricks' `{{secrets/<scope>/<key>}}` reference (resolved at cluster start, never in the spec).
+    secret_env_vars: dict[str, Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")]] = {}
 
 
 class DatabricksJobsConfig(_Strict):
@@ -229,6 +232,10 @@ class Environment(_Strict):
             raise ValueError("engine kind 'databricks' needs a databricks: section (the workspace's settings)")
         if self.engine.kind == "databricks" and self.cost is None:
             raise ValueError("engine kind 'databricks' needs a cost: section (budgets and caps; docs/cost.md)")
+        jobs = self.databricks.jobs if self.databricks else None
+        if self.engine.kind == "databricks" and jobs and self.pii.hmac_key_env not in jobs.cluster.secret_env_vars:
+            raise ValueError(f"silver pseudonymizes in its Databricks task: databricks.jobs.cluster.secret_env_vars "
+                             f"must give {self.pii.hmac_key_env} from a secret scope (<scope>/<key>)")
         return self
 
     @property

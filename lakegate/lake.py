@@ -17,6 +17,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from lakegate.databricks import unity_catalog_lake_root
 from lakegate.environment import lakegate_home
 from lakegate.names import split_three_level
 from lakegate.platform import Platform
@@ -141,17 +142,19 @@ class Lake:
 
 
 def lineage_metadata(written: dict[str, int | None], read: dict[str, int | None]) -> dict[str, Any]:
-    """Materialization metadata that ties an output version to the input versions it read."""
+    """Materialization metadata that ties an output version to the input versions it read. Plain
+    values (int, dict), which Dagster types as int and JSON, in process and through Pipes alike."""
     meta: dict[str, Any] = {}
     for name, version in written.items():
-        meta[f"delta_version/{name}"] = dg.MetadataValue.int(version if version is not None else -1)
-    meta["inputs"] = dg.MetadataValue.json({name: version for name, version in read.items()})
+        meta[f"delta_version/{name}"] = version if version is not None else -1
+    meta["inputs"] = {name: version for name, version in read.items()}
     return meta
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Where the environment's tables live: the platform's catalog, under `<home>/lake` unless `root`
-    names another folder. Home and catalog come from the nested platform resource, resolved once."""
+    """Where the environment's tables live: the platform's catalog, under `<home>/lake` (engine kind
+    `databricks`: the workspace's Unity Catalog storage) unless `root` names another folder. Home and
+    catalog come from the nested platform resource, resolved once."""
 
     platform: Platform
     root: str = ""
@@ -161,7 +164,11 @@ class LakeResource(dg.ConfigurableResource):
         return self.platform.catalog
 
     def lake(self) -> Lake:
-        return Lake(self.root or self.platform.home_path / "lake")
+        if self.root:
+            return Lake(self.root)
+        if self.platform.env().engine.kind == "databricks":  # the workspace's Unity Catalog tables
+            return Lake(unity_catalog_lake_root(self.catalog))
+        return Lake(self.platform.home_path / "lake")
 
     def name(self, schema: str, table: str) -> str:
         return str(TableName(self.catalog, schema, table))

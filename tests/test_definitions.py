@@ -29,7 +29,7 @@ def test_silver_depends_on_bronze_and_runs_eagerly():
 
 def test_every_silver_expectation_is_an_asset_check():
     from lakegate.definitions import defs
-    from lakehouse_assets.silver.assets import expectation_check_name
+    from lakehouse_assets.silver.checks import expectation_check_name
     from lakehouse_assets.silver.tables import SILVER_TABLES
 
     graph = defs.resolve_asset_graph()

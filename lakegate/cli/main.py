@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 
 import typer
@@ -12,6 +10,7 @@ from rich.markup import escape
 
 from lakegate.cli import (alerts, approve, audit, cost, dashboard, data, demo, drill, emulator, endpoint, materialize,
                           model, monitor, policy, tables)
+from lakegate.cli.process_exit import exit_without_teardown
 
 app = typer.Typer(
     name="lakegate",
@@ -77,14 +76,8 @@ def run_main() -> int:
 
 
 def entry() -> None:
-    """The `lakegate` command: main(), then leave without the interpreter's teardown. delta-rs's runtime
-    can abort the process while it is torn down after a read (SIGABRT, "terminate called without an
-    active exception"; a known upstream bug), turning a command that succeeded into exit -6."""
-    code = run_main()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    logging.shutdown()
-    os._exit(code)
+    """The `lakegate` command: main(), then leave without the interpreter's teardown (process_exit.py)."""
+    exit_without_teardown(run_main())
 
 
 if __name__ == "__main__":

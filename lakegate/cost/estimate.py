@@ -83,6 +83,12 @@ def past_step_seconds(instance: dg.DagsterInstance, asset_key: dg.AssetKey, limi
     return seconds
 
 
+def declared_estimate(seconds: float) -> dict[str, float]:
+    """An asset's definition metadata declaring how long a run of it takes where it has no history
+    (the first run on a new workspace); shown in the UI before any run."""
+    return {DECLARED_SECONDS_KEY: float(seconds)}
+
+
 def declared_seconds(metadata: Mapping[str, object]) -> float | None:
     """The duration an asset declares in its definition metadata, raw or as a Dagster metadata value."""
     declared = metadata.get(DECLARED_SECONDS_KEY)

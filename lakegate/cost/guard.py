@@ -25,6 +25,10 @@ ACTOR = "lakegate-cost-guard"
 class CostRefused(ValueError):
     """The run was not submitted: over budget, or waiting for a finance approval."""
 
+    def __init__(self, message: str, decision: CostDecision | None = None):
+        super().__init__(message)
+        self.decision = decision
+
 
 @dataclass(frozen=True)
 class RunIdentity:
@@ -80,7 +84,7 @@ class CostGuard:
         if decision.outcome == "awaiting_approval":
             write_request(request, self.home)
         if not decision.runs:
-            raise CostRefused(f"{run.asset} was not submitted: {decision.reason}")
+            raise CostRefused(f"{run.asset} was not submitted: {decision.reason}", decision)
         return decision
 
     def record_stop(self, run: RunIdentity, databricks_run_id: int, reason: str) -> None:

@@ -11,11 +11,14 @@ one place that says the order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from databricks.sdk.service import jobs
+from dagster._core.pipes.client import PipesClientCompletedInvocation
 
 from lakegate.cost.estimate import Duration, Estimate, estimate_run
+from lakegate.cost.decision import CostDecision
 from lakegate.cost.guard import CostGuard, RunIdentity
 from lakegate.cost.live_stop import LiveStop
 from lakegate.cost.rate_card import RateCard
@@ -27,8 +30,17 @@ def pricer(rate_card: RateCard, sku: str, duration: Duration) -> Callable[[dict]
     return lambda cluster: estimate_run(cluster, rate_card, sku, duration)
 
 
+@dataclass(frozen=True)
+class GuardedRun:
+    completed: PipesClientCompletedInvocation
+    decision: CostDecision
+    estimate: Estimate
+
+
 def run_guarded(context, client: StepRunClient, task: jobs.SubmitTask, submit_args: dict, guard: CostGuard,
-                run: RunIdentity, price: Callable[[dict], Estimate], effective_cluster: Callable[[dict], dict]):
+                run: RunIdentity, price: Callable[[dict], Estimate], effective_cluster: Callable[[dict], dict],
+                prepare: Callable[[], object] = lambda: None) -> GuardedRun:
+    """`prepare` (uploading the wheel) runs once the run is allowed, before it is submitted."""
     cluster = task.new_cluster.as_dict()
     written = price(cluster)
     decision = guard.preflight(run, written.usd, written.detail)
@@ -37,6 +49,7 @@ def run_guarded(context, client: StepRunClient, task: jobs.SubmitTask, submit_ar
     if final.usd > written.usd:
         decision = guard.preflight(run, final.usd, f"{final.detail} (after the cluster policy's values)")
     context.log.info(f"[cost] {run.asset}: {decision.reason}; the live stop cancels past ${decision.limit_usd:.2f}")
+    prepare()
     client.watch_cost(LiveStop(final.usd_per_hour, decision.limit_usd, decision.limit_reason, client.poll_interval_seconds),
                       on_stop=lambda databricks_run_id, reason: guard.record_stop(run, databricks_run_id, reason))
-    return client.run(context=context, task=task, submit_args=submit_args)
+    return GuardedRun(client.run(context=context, task=task, submit_args=submit_args), decision, final)

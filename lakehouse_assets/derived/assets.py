@@ -1,15 +1,15 @@
 """Derived gold assets: one per declared table, materialized when its sources change."""
 
-import time
-
 import dagster as dg
 
+from lakegate.cost.estimate import declared_estimate
 from lakegate.engine import SparkEngine
-from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.lake import LakeResource
 from lakehouse_assets.contracts import ContractViolation, table_schema
-from lakehouse_assets.derived.build import SourceMissing, build_derived
+from lakehouse_assets.derived.build import SourceMissing
 from lakehouse_assets.derived.table import GOLD_SCHEMA, DerivedTable
 from lakehouse_assets.derived.tables import DERIVED_TABLES
+from lakehouse_assets.steps import DERIVED_SECONDS, DERIVED_TABLE
 
 
 def derived_key(table: DerivedTable) -> dg.AssetKey:
@@ -25,25 +25,17 @@ def build_derived_asset(table: DerivedTable) -> dg.AssetsDefinition:
         kinds={"delta", "spark"},
         owners=[table.owner],
         tags={"layer": "gold"},
-        metadata={"dagster/column_schema": table_schema(table.columns, unique=table.key)},
+        metadata={"dagster/column_schema": table_schema(table.columns, unique=table.key),
+                  **declared_estimate(DERIVED_SECONDS)},
         automation_condition=dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed(),
     )
-    def _asset(lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
-        started = time.perf_counter()
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
         try:
-            result = build_derived(spark.session(), lake.lake(), lake.catalog, table)
-        except SourceMissing as exc:
+            yield from spark.run_step(context, lake, DERIVED_TABLE, {"table": table.name})
+        except SourceMissing as exc:  # in process; in a Databricks task these are the task's error
             raise dg.Failure(description=str(exc)) from None
         except ContractViolation as exc:
             raise exc.failure() from None
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/table_name": dg.MetadataValue.text(result.table),
-                "dagster/row_count": dg.MetadataValue.int(result.rows),
-                "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
-                **lineage_metadata({result.table: result.version}, result.inputs),
-            }
-        )
 
     return _asset
 

@@ -5,17 +5,17 @@ import time
 
 import dagster as dg
 
+from lakegate.cost.estimate import declared_estimate
 from lakegate.engine import SparkEngine
 from lakegate.lake import LakeResource, lineage_metadata
 from lakegate.platform import Platform
 from ml_assets.features.definitions import FEATURE_VIEWS
-from ml_assets.features.offline import materialize_view
 from ml_assets.features.online import OnlineStore, materialize_online, online_store_path
 from ml_assets.features.parity import check_parity
-from ml_assets.features.training_set import build_training_set
 from ml_assets.features.views import FeatureView
 from ml_assets.keys import TRAINING, group, tags, training_set_key
 from ml_assets.spec import UseCase
+from ml_assets.steps import FEATURE_VIEW, FEATURE_VIEW_SECONDS, TRAINING_SET, TRAINING_SET_SECONDS
 from ml_assets.usecases import USE_CASES
 
 ONLINE_STORE_KEY = dg.AssetKey(["features", "online_store"])
@@ -38,22 +38,11 @@ def build_feature_asset(view: FeatureView) -> dg.AssetsDefinition:
         kinds={"delta", "spark"},
         owners=[view.owner],
         tags={"entity": view.entity},
+        metadata=declared_estimate(FEATURE_VIEW_SECONDS),
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
-        started = time.perf_counter()
-        result = materialize_view(spark.session(), lake.lake(), lake.catalog, view)
-        context.log.info(f"{result.table}: appended {result.appended_rows} rows (first build: {result.first_build})")
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/table_name": result.table,
-                "dagster/row_count": dg.MetadataValue.int(result.total_rows),
-                "appended_rows": result.appended_rows,
-                "first_build": result.first_build,
-                "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
-                **lineage_metadata({result.table: result.version}, result.inputs),
-            }
-        )
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
+        yield from spark.run_step(context, lake, FEATURE_VIEW, {"view": view.name})
 
     return _asset
 
@@ -104,20 +93,11 @@ def build_training_set_asset(usecase: UseCase) -> dg.AssetsDefinition:
         kinds={"delta", "spark"},
         owners=[usecase.owner],
         tags=tags(usecase, TRAINING),
+        metadata=declared_estimate(TRAINING_SET_SECONDS),
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def _asset(lake: LakeResource, spark: SparkEngine) -> dg.MaterializeResult:
-        started = time.perf_counter()
-        result = build_training_set(spark.session(), lake.lake(), lake.catalog, usecase, views)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/table_name": result.table,
-                "dagster/row_count": dg.MetadataValue.int(result.rows),
-                "positive_rate": dg.MetadataValue.float(round(result.positive_rate, 4)),
-                "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
-                **lineage_metadata({result.table: result.version}, result.inputs),
-            }
-        )
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkEngine):
+        yield from spark.run_step(context, lake, TRAINING_SET, {"use_case": usecase.name})
 
     return _asset
 

@@ -83,6 +83,13 @@ def workspace(emulator: RunningEmulator) -> WorkspaceClient:
     return emulator.client()
 
 
+@pytest.fixture(scope="session")
+def dev_catalog(workspace: WorkspaceClient) -> str:
+    """Catalog `dev`, which the job tests and the `databricks` environment's steps share."""
+    workspace.catalogs.create(name="dev")
+    return "dev"
+
+
 @contextlib.contextmanager
 def databricks_mlflow(emulator: RunningEmulator) -> Iterator[None]:
     """MLflow's fluent API on the workspace, as on Databricks: tracking URI `databricks`, registry URI

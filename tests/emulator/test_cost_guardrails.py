@@ -70,7 +70,7 @@ def guarded_step(workspace: WorkspaceClient, cost_guard: CostGuard, script: str,
                                   "launch.er", "claims_triage")
         return run_guarded(context, client, task, submit_arguments(jobs, context.run_id, step), cost_guard, seen["run"],
                            price=price or fixed_estimate(usd, usd_per_hour),
-                           effective_cluster=effective_cluster).get_materialize_result()
+                           effective_cluster=effective_cluster).completed.get_materialize_result()
 
     result = dg.materialize([training_set], raise_on_error=False)
     return result, seen.get("run")

@@ -37,10 +37,9 @@ def wait_until(workspace, run_id: int, life_cycle: set[str], seconds: float = 60
     raise AssertionError(f"run {run_id} never reached {life_cycle}")
 
 
-def test_a_spark_python_task_writes_a_delta_table_through_sail_and_succeeds(workspace):
+def test_a_spark_python_task_writes_a_delta_table_through_sail_and_succeeds(workspace, dev_catalog):
     script = upload(workspace, "/jobs/write_table.py", WRITE_DELTA_TABLE.encode())
     wheel = upload(workspace, f"/wheels/{HELPERS_WHEEL}", helpers_wheel())
-    workspace.catalogs.create(name="dev")
     location = workspace.schemas.create(name="claims", catalog_name="dev").storage_root + "/scored_claims"
     cluster = ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=1, spark_env_vars={"LAKEGATE_ENV": "databricks"},
                           cluster_log_conf=ClusterLogConf(dbfs=DbfsStorageInfo(destination="dbfs:/cluster-logs")))

@@ -80,10 +80,12 @@ def test_missing_keys_and_unknown_codes_are_named(home, spark):
     }
 
 
-def test_the_silver_asset_fails_with_the_violations_and_materializes_nothing(home, spark):
+def test_the_silver_asset_fails_with_the_violations_and_materializes_nothing(home, spark, monkeypatch):
     land(home, "claims", "a.csv", [claim("C1")])
     ingest_source(Lake(home / "lake"), "dev", SOURCES["claims"], home / "landing", home / "rejected")
-    asset = build_silver_asset(dataclasses.replace(CLAIMS, conform=days_as_text))
+    broken = dataclasses.replace(CLAIMS, conform=days_as_text)
+    monkeypatch.setitem(SILVER_TABLES, "claims", broken)  # the silver step finds its table by name
+    asset = build_silver_asset(broken)
     result = dg.materialize([asset], resources={"platform": Platform(), "lake": LakeResource(platform=Platform()), "spark": SparkEngine()},
                             raise_on_error=False)
     assert not result.success and not result.get_asset_materialization_events()

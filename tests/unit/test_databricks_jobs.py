@@ -44,3 +44,11 @@ def test_every_run_is_tagged_for_cost_and_terminates_by_itself():
                                             "lakegate_asset": "ml/claims_triage_training_set", "dagster_run_id": "run-9",
                                             "lakegate_use_case": "claims_triage", "cost_centre": "CC-4410"}
     assert task.new_cluster.autotermination_minutes == 20 and task.timeout_seconds == 900
+
+
+def test_secret_backed_variables_reach_the_cluster_as_references_never_as_values():
+    jobs = DatabricksJobsConfig(cluster={"spark_version": "15.4.x-scala2.12", "node_type_id": "m5.large",
+                                         "secret_env_vars": {"LAKEGATE_PII_HMAC_KEY": "lakegate/pii_hmac_key"}})
+    task = step_task(jobs, RUN, python_file="dbfs:/step.py")
+    assert task.new_cluster.spark_env_vars == {"LAKEGATE_PII_HMAC_KEY": "{{secrets/lakegate/pii_hmac_key}}"}
+    assert step_task(JOBS, RUN, python_file="dbfs:/step.py").new_cluster.spark_env_vars is None

@@ -8,6 +8,8 @@ from lakegate.engine import EngineNotAvailable, spark_remote_url
 from lakegate.environment import ConfigError, EngineConfig, PiiConfig, load_environment
 from lakegate.pii import resolve_hmac_key
 
+ENVIRONMENTS = environment.ENVIRONMENTS_DIR  # the project's own files (env_dir swaps the folder)
+
 
 @pytest.mark.parametrize("name,catalog", [("local", "dev"), ("dev", "dev"), ("test", "test"), ("prod", "prod"),
                                           ("databricks", "dev")])
@@ -56,8 +58,8 @@ def test_invalid_yaml_is_reported(env_dir):
         load_environment("x")
 
 
-def test_databricks_engine_is_refused_until_wired():
-    with pytest.raises(EngineNotAvailable, match="not yet available"):
+def test_databricks_engine_gives_no_session_in_process():
+    with pytest.raises(EngineNotAvailable, match="run as Databricks job runs"):
         spark_remote_url(EngineConfig(kind="databricks"))
 
 
@@ -88,6 +90,16 @@ def test_short_pii_key_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("LAKEGATE_PII_HMAC_KEY", "short")
     with pytest.raises(ConfigError, match="too short"):
         resolve_hmac_key(PiiConfig(), tmp_path)
+
+
+def test_a_databricks_engine_needs_the_pii_key_from_a_secret_scope_on_its_job_clusters(env_dir):
+    environment = (ENVIRONMENTS / "databricks.yaml").read_text().replace("name: databricks", "name: x")
+    (env_dir / "x.yaml").write_text(environment.replace("secret_env_vars: {LAKEGATE_PII_HMAC_KEY: lakegate/pii_hmac_key}", ""))
+    with pytest.raises(ConfigError, match="secret_env_vars must give LAKEGATE_PII_HMAC_KEY from a secret scope"):
+        load_environment("x")
+    (env_dir / "x.yaml").write_text(environment.replace("lakegate/pii_hmac_key", "no-key"))
+    with pytest.raises(ConfigError, match="secret_env_vars.LAKEGATE_PII_HMAC_KEY: String should match pattern"):
+        load_environment("x")
 
 
 def test_a_databricks_engine_needs_the_workspace_section(env_dir):
