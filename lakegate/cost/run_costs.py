@@ -15,7 +15,7 @@ from dagster._record import copy  # MaterializeResult is a record: copy, not dat
 
 from lakegate.cost.cluster_policy import check_before_submit
 from lakegate.cost.cost_table import CostRecord, CostTable
-from lakegate.cost.estimate import Duration, Estimate, projected_duration
+from lakegate.cost.estimate import DECLARED_SECONDS_KEY, Duration, Estimate, projected_duration
 from lakegate.cost.guard import CostGuard, CostRefused, RunIdentity
 from lakegate.cost.guarded_run import pricer, run_guarded
 from lakegate.cost.rate_card import RateCard, load_rate_card
@@ -75,7 +75,10 @@ def step_guardrails(context: dg.AssetExecutionContext, env: Environment, lake: L
     if env.cost is None:
         raise ConfigError(f"environment {env.name}: engine kind 'databricks' needs a cost: section (docs/cost.md)")
     keys = sorted(context.selected_asset_keys, key=lambda key: key.to_user_string())
-    spec = context.assets_def.specs_by_key[keys[0]]
+    specs = context.assets_def.specs_by_key
+    # priced by the asset that declares the step's duration (silver's, not its quarantine's)
+    priced = next((key for key in keys if DECLARED_SECONDS_KEY in specs[key].metadata), keys[0])
+    spec = specs[priced]
     # the step's assets (silver's step has two): what its cluster's tags attribute cost to
     assets = " ".join(key.to_user_string() for key in keys)
     use_case = spec.tags.get(USE_CASE_TAG)
@@ -88,6 +91,6 @@ def step_guardrails(context: dg.AssetExecutionContext, env: Environment, lake: L
                       policy=lambda: Governance.for_home(home, env).policy()[0])
     attribution = Attribution(env.name, assets, dagster_run.run_id, use_case=use_case, cost_centre=env.cost.cost_centre,
                               auto_termination_minutes=env.cost.auto_termination_minutes)
-    duration = projected_duration(context.instance, keys[0], spec.metadata)
+    duration = projected_duration(context.instance, priced, spec.metadata)
     return StepGuardrails(env, run, attribution, guard, load_rate_card(env.cost.rate_card),
                           duration, table)

@@ -16,6 +16,7 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
+from lakegate.cost.cost_table import CostTable
 from lakegate.engine import SparkEngine
 from lakegate.environment import load_environment
 from lakegate.lake import Lake, LakeResource
@@ -34,7 +35,11 @@ pytestmark = pytest.mark.integration
 ENV = "databricks"
 ASSETS = ["gold/machine_days", "features/machine_sensor_24h", "gold/machine_failure_labels", "silver/members"]
 PII_KEY = "emulator-steps-pii-key-0123456789"  # the orchestrator's variable and the workspace secret alike
-RUN_METADATA = {"Databricks Job Run ID", "Databricks Job Run URL"}
+# what a Databricks run adds: its id and URL, and the estimate it ran under (docs/cost.md)
+ESTIMATE_METADATA = {"lakegate/estimate_usd", "lakegate/estimate_dbus_per_hour", "lakegate/estimate_usd_per_hour",
+                     "lakegate/estimate_duration_seconds", "lakegate/estimate_duration_source", "lakegate/rate_card",
+                     "lakegate/sku"}
+RUN_METADATA = {"Databricks Job Run ID", "Databricks Job Run URL", *ESTIMATE_METADATA}
 ARROW = {"string": pa.string(), "double": pa.float64(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
 UTC = dt.timezone.utc
 READINGS = [("M-1", dt.datetime(2026, 3, day, hour, tzinfo=UTC), 60.0 + day) for day in (1, 2, 3) for hour in (2, 20)]
@@ -162,3 +167,14 @@ def test_a_failing_step_fails_its_asset_with_the_task_error(runs):
     assert expected in step_failures(local)["gold__machine_failure_labels"]
     remote_error = step_failures(remote)["gold__machine_failure_labels"]
     assert f"task gold_machine_failure_labels: lakehouse_assets.derived.build.SourceMissing: {expected}" in remote_error
+
+
+def test_each_step_run_is_a_row_of_the_cost_table_with_its_estimate_and_databricks_run(runs):
+    rows = {row["asset_key"]: row for row in CostTable(runs.workspace_lake, "dev").rows()
+            if row["dagster_run_id"] == runs.remote.run_id}  # other modules share the workspace
+    assert set(rows) == {"gold/machine_days", "features/machine_sensor_24h", "quarantine/members silver/members"}
+    for asset, metadata in materializations(runs.remote).items():
+        row = next(r for key, r in rows.items() if asset in key.split())
+        assert row["databricks_run_id"] == int(metadata["Databricks Job Run ID"].value)
+        assert (row["decision"], row["engine"], row["estimate_source"]) == ("allowed", "databricks", "declared")
+        assert row["estimate_usd"] == pytest.approx(metadata["lakegate/estimate_usd"].value, abs=1e-4)
