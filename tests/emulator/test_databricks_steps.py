@@ -169,6 +169,22 @@ def test_a_failing_step_fails_its_asset_with_the_task_error(runs):
     assert f"task gold_machine_failure_labels: lakehouse_assets.derived.build.SourceMissing: {expected}" in remote_error
 
 
+def test_every_submitted_run_carries_its_cost_tags_auto_termination_and_timeout(runs, workspace):
+    cost = load_environment(ENV).cost
+    run_ids = {int(m["Databricks Job Run ID"].value) for m in materializations(runs.remote).values()}
+    assert len(run_ids) == 3  # silver's step materializes two assets in one run
+    for run_id in run_ids:
+        run = workspace.jobs.get_run(run_id)
+        (task,) = run.tasks
+        tags = task.new_cluster.custom_tags
+        assert {tags["lakegate_env"], tags["cost_centre"], tags["dagster_run_id"]} == {ENV, cost.cost_centre, runs.remote.run_id}
+        assert tags["lakegate_asset"] and task.new_cluster.autotermination_minutes == cost.auto_termination_minutes
+        assert task.timeout_seconds == load_environment(ENV).databricks.jobs.timeout_seconds
+    features = next(workspace.jobs.get_run(int(m["Databricks Job Run ID"].value)) for a, m in
+                    materializations(runs.remote).items() if a == "features/machine_sensor_24h")
+    assert "lakegate_use_case" not in features.tasks[0].new_cluster.custom_tags  # a feature view serves every use case
+
+
 def test_each_step_run_is_a_row_of_the_cost_table_with_its_estimate_and_databricks_run(runs):
     rows = {row["asset_key"]: row for row in CostTable(runs.workspace_lake, "dev").rows()
             if row["dagster_run_id"] == runs.remote.run_id}  # other modules share the workspace
