@@ -59,3 +59,12 @@ def test_the_cli_refuses_a_signer_without_the_role_and_an_unknown_request(world)
     assert not_finance.returncode == 2 and "does not hold the role finance" in not_finance.stderr
     unknown = run_in_process(env, "cost", "approve", "0123abcd", "--as", "fi.finance")
     assert unknown.returncode == 2 and "no cost request '0123abcd'" in unknown.stderr
+
+
+def test_the_cli_refuses_finance_approving_a_run_they_launched(world):
+    guard, env = world
+    own_run = RunIdentity(**{**RUN.__dict__, "launcher": "fi.finance", "root_run_id": "run-own"})
+    with pytest.raises(CostRefused):
+        guard.preflight(own_run, 9.0, "declared")
+    done = run_in_process(env, "cost", "approve", guard.request(own_run, 9.0, "").request_id, "--as", "fi.finance")
+    assert done.returncode == 2 and "fi.finance launched this run and may not approve its cost" in done.stderr
