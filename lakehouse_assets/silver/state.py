@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
 
 from lakegate.lake import Lake
@@ -45,11 +46,20 @@ def fingerprint(table: SilverTable, hmac_key: bytes, now: dt.datetime) -> str:
     modules = [inspect.getmodule(table.conform), *(importlib.import_module(m) for m in _RULE_MODULES)]
     parts = [repr((table.source, table.expectations, table.key, table.columns, table.minimized)),
              table.conform.__qualname__, now.astimezone(dt.timezone.utc).date().isoformat(),
-             *(inspect.getsource(m) for m in modules)]
+             *(_source(m) for m in modules)]
     digest = hashlib.sha256(hmac_key)
     for part in parts:
         digest.update(part.encode())
     return digest.hexdigest()
+
+
+def _source(module) -> str:
+    """The module's source; where it has none (bytecode only), a value no later build repeats, so
+    every build is a full one rather than one that might trust changed code."""
+    try:
+        return inspect.getsource(module)
+    except (OSError, TypeError):
+        return uuid.uuid4().hex
 
 
 def previous_state(lake: Lake, silver_name: str, bronze_name: str, bronze_version: int,
