@@ -48,9 +48,13 @@ class Segment:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                if _still_named(self.path, fd):
+                    break
             except BlockingIOError:  # a recovery took it between create and lock; it removes it
-                os.close(fd)
+                pass
+            # or a recovery took, found empty and removed it before this lock: the lock holds a
+            # file nobody will seal, so start again under a new name
+            os.close(fd)
         self.fd = fd
         self.directory = directory
         self.records = 0
@@ -92,6 +96,13 @@ class Segment:
             os.close(self.fd)
 
 
+def _still_named(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
 def recover_orphans(directory: Path) -> list[Path]:
     """Seal every open segment whose writer is gone; returns the sealed files (none when all live)."""
     if not directory.is_dir():
@@ -116,10 +127,7 @@ def _recover(path: Path, final: Path) -> Path | None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # its writer is alive
             return None
-        try:
-            if os.stat(path).st_ino != os.fstat(fd).st_ino:  # renamed by its writer before we locked
-                return None
-        except FileNotFoundError:
+        if not _still_named(path, fd):  # renamed by its writer before we locked
             return None
         data = os.pread(fd, os.fstat(fd).st_size, 0)
         whole = data.rfind(b"\n") + 1  # a process killed inside write() cannot leave more than this
