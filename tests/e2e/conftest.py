@@ -12,6 +12,7 @@ import pytest
 from lakegate.trust import trust_dir
 
 LAKEGATE = str(Path(sys.executable).with_name("lakegate"))
+ARTIFACTS = Path(os.environ.get("LAKEGATE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
 def demo_env(home: Path, **extra_env: str) -> dict[str, str | None]:
@@ -48,4 +49,8 @@ def looped(demo, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     copy = tmp_path_factory.mktemp("looped") / "home"
     shutil.copytree(home, copy, symlinks=True)
     shutil.copytree(trust_dir(home), trust_dir(copy), symlinks=True)
-    return copy, run_cli(copy, "demo", "--loop", "only", timeout=900)
+    result = run_cli(copy, "demo", "--loop", "only", timeout=900)
+    # what the loop printed, for the one reading a failed run (a loaded machine can fail the second canary)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "demo-loop.log").write_text(result.stdout + "\n--- stderr ---\n" + result.stderr)
+    return copy, result

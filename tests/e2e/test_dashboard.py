@@ -22,10 +22,11 @@ from gates.policy import policies_dir
 from lakegate.serving.control import LocalEndpoints
 from lakegate.trust import trust_dir
 from tests.browser import chromium, console_errors, figures, rendered
+from tests.e2e.conftest import ARTIFACTS as E2E_ARTIFACTS
 from tests.e2e.conftest import LAKEGATE, demo_env, run_cli
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(os.environ.get("LAKEGATE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "dashboard"
+ARTIFACTS = E2E_ARTIFACTS / "dashboard"
 ENDPOINT, USE_CASE, MODEL = "claims-triage", "claims_triage", "prod.claims.triage_model"
 POLICY = policies_dir(USE_CASE) / "monitoring.local.yaml"
 QUALITY = ("precision", "recall", "false_positive_rate", "false_negative_rate", "label_coverage")
