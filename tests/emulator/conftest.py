@@ -30,6 +30,7 @@ MODEL = "dev.claims.triage_model"
 EXPERIMENT = "/Shared/claims-triage"
 FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
 LABELS = np.array([0, 1, 0, 1])
+PII_KEY = "emulator-steps-pii-key-0123456789"  # the orchestrator's variable and the workspace secret alike
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,23 @@ def dev_catalog(workspace: WorkspaceClient) -> str:
     """Catalog `dev`, which the job tests and the `databricks` environment's steps share."""
     workspace.catalogs.create(name="dev")
     return "dev"
+
+
+@pytest.fixture(scope="session")
+def pii_secret(workspace: WorkspaceClient) -> str:
+    """The PII key in secret scope `lakegate`, which every job cluster of databricks.yaml references;
+    the orchestrator's LAKEGATE_PII_HMAC_KEY must hold the same value."""
+    workspace.secrets.create_scope("lakegate")
+    workspace.secrets.put_secret("lakegate", "pii_hmac_key", string_value=PII_KEY)
+    return PII_KEY
+
+
+def point_at_workspace(patch: pytest.MonkeyPatch, emulator: RunningEmulator, home: Path, pii_key: str) -> None:
+    """The variables a `databricks` environment's orchestrator runs with: the workspace, its home, the PII key."""
+    patch.setenv("DATABRICKS_HOST", emulator.host)
+    patch.setenv("DATABRICKS_TOKEN", emulator.token)
+    patch.setenv("LAKEGATE_HOME", str(home))
+    patch.setenv("LAKEGATE_PII_HMAC_KEY", pii_key)
 
 
 @contextlib.contextmanager
