@@ -69,9 +69,15 @@ def _plain(metadata: dict[str, Any]) -> dict[str, Any]:
     return {key: value.value if isinstance(value, dg.MetadataValue) else value for key, value in metadata.items()}
 
 
-def _failures(run_results: dict) -> list[str]:
-    return [f"{r['unique_id']}: {r['status']} ({r.get('message') or 'no message'})"
-            for r in run_results.get("results", []) if str(r.get("status")).lower() in FAILED_STATUSES]
+def _failure_summary(invocation) -> str:
+    """The failed models and tests from run_results.json, or dbt's own error when it wrote none."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except OSError:
+        results = []
+    failed = [f"{r['unique_id']}: {r['status']} ({r.get('message') or 'no message'})"
+              for r in results if str(r.get("status")).lower() in FAILED_STATUSES]
+    return "; ".join(failed) or str(invocation.get_error())
 
 
 def build_gold(lake: Lake, catalog: str, parameters: dict) -> StepResult:
@@ -91,8 +97,7 @@ def build_gold(lake: Lake, catalog: str, parameters: dict) -> StepResult:
             invocation = dbt.cli(["build", *parameters["dbt_arguments"]], raise_on_error=False)
         events = list(invocation.stream_raw_events())
         if not invocation.is_successful():
-            failures = _failures(invocation.get_artifact("run_results.json"))
-            raise GoldBuildFailed(f"dbt build failed: {'; '.join(failures) or invocation.get_error()}")
+            raise GoldBuildFailed(f"dbt build failed: {_failure_summary(invocation)}")
         manifest = json.loads((invocation.target_path / "manifest.json").read_text())
     return _step_result(events, manifest, inputs, lake, set(parameters["checks"]))
 

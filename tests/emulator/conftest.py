@@ -61,15 +61,15 @@ def _read_announcement(process: subprocess.Popen) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory) -> RunningEmulator:
-    root = tmp_path_factory.mktemp("workspace")
+@contextlib.contextmanager
+def running_emulator(root: Path) -> Iterator[RunningEmulator]:
+    """An emulator process on `root`, started as a newcomer starts it: `lakegate databricks-emulator`,
+    which becomes `python -m databricks_emulator`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    # started as a newcomer starts it, `lakegate databricks-emulator`, which becomes `python -m databricks_emulator`
     process = subprocess.Popen([sys.executable, "-c", "from lakegate.cli.main import entry; entry()",
                                 "databricks-emulator", "--port", "0", "--root", str(root)],
-                               stdout=subprocess.PIPE, stderr=(root.parent / "emulator.log").open("wb"),
+                               stdout=subprocess.PIPE, stderr=(root.parent / f"{root.name}-emulator.log").open("wb"),
                                text=True, env=env, cwd=root)
     try:
         announced = _read_announcement(process)
@@ -77,6 +77,12 @@ def emulator(tmp_path_factory) -> RunningEmulator:
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory) -> Iterator[RunningEmulator]:
+    with running_emulator(tmp_path_factory.mktemp("workspace")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -65,3 +65,17 @@ def test_gold_builds_as_one_job_run_with_the_local_metadata_checks_and_rows(runs
     assert checks(remote) == checks(local) and len(checks(remote)) > 10 and all(checks(remote).values())
     run = workspace.jobs.get_run(int(next(iter(remote_meta.values()))["Databricks Job Run ID"].value))
     assert run.tasks[0].python_wheel_task.parameters[0] == "lakehouse.dbt_gold"
+
+
+def test_a_failing_dbt_test_fails_the_step_with_the_failed_node(runs):
+    """A duplicated provider breaks gold's unique test inside the task: the step fails with dbt's failed node."""
+    _, _, workspace_lake, _ = runs
+    rows = silver_rows()
+    rows["providers"].append(dict(rows["providers"][0]))
+    write_silver(workspace_lake.root, rows)
+    resources = {**resources_for(load_environment(ENV)), "dbt": make_dbt_resource(),
+                 "spark": SparkEngine(kind="databricks", poll_interval_seconds=0.2)}
+    failed = dg.materialize([gold_dbt_assets], raise_on_error=False, resources=resources,
+                            selection=["gold/provider_scorecard"])
+    error = step_failures(failed)["gold_dbt_assets"]
+    assert "GoldBuildFailed: dbt build failed: test.lakegate_gold.unique_provider_scorecard_provider_id" in error
