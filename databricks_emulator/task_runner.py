@@ -131,8 +131,20 @@ def run_task(launch: TaskLaunch, cancelled: threading.Event, deadline: float | N
     if process.returncode == 0:
         return TaskOutcome("SUCCESS", "", logs)
     trace = _tail(stderr_path).rstrip()
-    last_line = trace.splitlines()[-1].strip() if trace else f"Process exited with code {process.returncode}"
-    return TaskOutcome("FAILED", "Workload failed, see run output for details", logs, last_line, trace)
+    return TaskOutcome("FAILED", "Workload failed, see run output for details", logs,
+                       _error_line(trace, process.returncode), trace)
+
+
+def _error_line(trace: str, returncode: int) -> str:
+    """The exception line of the last traceback, as Databricks reports a task's exception (not what was
+    printed after it, such as a warning at exit); else the last line of stderr."""
+    lines = trace.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if starts:
+        exception = next((line for line in lines[starts[-1] + 1:] if line and not line[0].isspace()), None)
+        if exception:
+            return exception.strip()
+    return lines[-1].strip() if lines else f"Process exited with code {returncode}"
 
 
 def _wait(process: subprocess.Popen, cancelled: threading.Event, deadline: float | None,

@@ -5,8 +5,8 @@ Transform code only ever sees a `pyspark.sql.SparkSession`; it never learns whic
 stops it at exit; `connect` uses any Spark Connect URL. An asset runs its step (lakegate/steps.py)
 with `SparkEngine.run_step`: on `sail` and `connect` in process with this session; on `databricks`
 as a one-time job run on a job cluster through Pipes (lakegate/databricks_steps.py,
-docs/decisions/0037-databricks-pipes-engine.md), which has no session here: what still asks for one
-(dbt gold, through `remote_url`) stops with EngineNotAvailable.
+docs/decisions/0037-databricks-pipes-engine.md), which has no session here: `remote_url` and `session`
+stop with EngineNotAvailable there (dbt gold runs its own step instead).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class _Strict(BaseModel):
 
 class EngineConfig(_Strict):
     # sail: in-process Sail server; connect: any Spark Connect URL; databricks: Spark steps as job runs
-    # through Pipes (SparkEngine.run_step; dbt gold not yet, docs/decisions/0037-databricks-pipes-engine.md).
+    # through Pipes (SparkEngine.run_step; docs/decisions/0037-databricks-pipes-engine.md).
     kind: Literal["sail", "connect", "databricks"] = "sail"
     # For `connect`: the environment variable holding the sc:// URL (it may carry a token).
     url_env: str | None = None

@@ -5,7 +5,8 @@ import dagster as dg
 
 from lakehouse_assets.bronze.assets import bronze, bronze_checks
 from lakehouse_assets.derived.assets import derived_assets
-from lakehouse_assets.gold import gold_dbt_assets, make_dbt_resource
+from lakehouse_assets.gold.assets import gold_dbt_assets
+from lakehouse_assets.gold.resources import make_dbt_resource
 from lakehouse_assets.sensors import landing_files_sensor
 from lakehouse_assets.silver.assets import silver_assets
 

@@ -1,5 +1,5 @@
-"""The lakehouse's Spark steps (lakegate/steps.py), by name, registered on import: what the silver and
-derived gold assets run, in process or as a Databricks task."""
+"""The lakehouse's Spark steps (lakegate/steps.py), by name, registered on import: what the silver,
+derived gold and (on Databricks) dbt gold assets run, in process or as a Databricks task."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lakegate.pii import resolve_hmac_key
 from lakegate.steps import StepResult, step
 from lakehouse_assets.derived.build import build_derived
 from lakehouse_assets.derived.tables import DERIVED_TABLES
+from lakehouse_assets.gold.step import DBT_GOLD, build_gold
 from lakehouse_assets.silver.build import build_silver
 from lakehouse_assets.silver.checks import silver_checks
 from lakehouse_assets.silver.tables import SILVER_TABLES
@@ -53,3 +54,10 @@ def derived_table(spark: SparkSession, lake: Lake, catalog: str, parameters: dic
     result = build_derived(spark, lake, catalog, DERIVED_TABLES[parameters["table"]])
     return StepResult({"dagster/table_name": result.table, "dagster/row_count": result.rows,
                        **lineage_metadata({result.table: result.version}, result.inputs)})
+
+
+@step(DBT_GOLD)
+def dbt_gold(spark: SparkSession, lake: Lake, catalog: str, parameters: dict) -> StepResult:
+    """`dbt build` of the gold project inside a Databricks task (lakehouse_assets/gold/step.py); dbt opens
+    the cluster's Spark session itself, so `spark` is unused."""
+    return build_gold(lake, catalog, parameters)

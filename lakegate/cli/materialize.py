@@ -48,9 +48,9 @@ def run_graph(selection: Optional[str]):
 
 
 def print_summary(outcome) -> None:
-    from lakegate.lake import Lake
+    from lakegate.cli.environment_lake import environment_lake
 
-    lake = Lake()
+    lake = environment_lake()
     grid = Table("asset", "table", "Delta version", "rows")
     for m in outcome.materializations:
         meta = m.metadata

@@ -27,12 +27,12 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON (for machines)."),
 ) -> None:
     """Trace a model version to its MLflow run, training set, feature tables and landed files."""
-    from lakegate.lake import Lake
+    from lakegate.cli.environment_lake import environment_lake
     from lakegate.registry import Registry
 
     registry = Registry.from_env()
     registry.require_store()
-    chain = model_lineage(registry, Lake(), name, version)
+    chain = model_lineage(registry, environment_lake(), name, version)
     if as_json:
         typer.echo(json.dumps(chain, indent=2, default=str))
     else:

@@ -70,7 +70,7 @@ def run(arguments: list[str]) -> None:
 def main() -> None:
     try:
         run(sys.argv[1:])
-    except Exception:  # the task's error: its last stderr line is what Databricks shows
+    except Exception:  # the task's error: the exception line is what Databricks shows
         traceback.print_exc()
         exit_without_teardown(1)
     exit_without_teardown(0)

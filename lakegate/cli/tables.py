@@ -22,9 +22,9 @@ def show(
     limit: int = typer.Option(10, help="Rows to print."),
 ) -> None:
     """Print a table's schema, row count and first rows (optionally as of a version)."""
-    from lakegate.lake import Lake
+    from lakegate.cli.environment_lake import environment_lake
 
-    lake = Lake()
+    lake = environment_lake()
     dt_ = lake.table(name)
     if version is not None and not 0 <= version <= dt_.version():
         raise ConfigError(f"{name} has versions 0..{dt_.version()}; there is no version {version}")
@@ -40,10 +40,10 @@ def show(
 @app.command("history")
 def history(name: str = typer.Argument(..., help="Table name, e.g. dev.bronze.claims")) -> None:
     """Print a table's Delta versions: when, which operation, how many rows."""
-    from lakegate.lake import Lake
+    from lakegate.cli.environment_lake import environment_lake
 
     grid = Table("version", "time (UTC)", "operation", "rows added", "rows in output")
-    for commit in Lake().history(name):
+    for commit in environment_lake().history(name):
         metrics = commit.get("operationMetrics", {})
         when = dt.datetime.fromtimestamp(commit["timestamp"] / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         grid.add_row(

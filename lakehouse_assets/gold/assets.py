@@ -19,6 +19,7 @@ from lakehouse_assets.gold.run import (
     prune_run_dirs,
     silver_inputs_of,
 )
+from lakehouse_assets.gold.step import DBT_GOLD, gold_step_parameters
 from lakehouse_assets.gold.translator import LakegateDbtTranslator
 
 GOLD_MANIFEST: dict[str, Any] = json.loads(GOLD_DBT_PROJECT.manifest_path.read_text())
@@ -44,6 +45,7 @@ def gold_dbt_assets(
 ) -> Iterator[Any]:
     """Gold tables of the dbt project, built by `dbt build` (models, then their tests); what each
     model means is its description in the project (models/gold/gold.yml), shown on its asset.
+    On engine kind `databricks` the same build runs as a job run (step.py).
 
     No gold column holds personal data. Each gold table is the Delta table <catalog>.gold.<model>;
     its materialization records the Delta version written and the silver versions read, which dbt
@@ -51,6 +53,10 @@ def gold_dbt_assets(
     """
     the_lake = lake.lake()
     needed = {t for key in context.selected_asset_keys for t in _MODEL_INPUTS[key.path[-1]]}
+    if not spark.in_process:  # a Databricks job run of the same dbt build (step.py); the task's results
+        inputs = GoldRunInputs.resolve(GOLD_MANIFEST, the_lake, lake.catalog, "", needed)
+        yield from spark.run_step(context, lake, DBT_GOLD, gold_step_parameters(context, GOLD_MANIFEST, inputs))
+        return
     inputs = GoldRunInputs.resolve(GOLD_MANIFEST, the_lake, lake.catalog, spark.remote_url(), needed)
     context.log.info(
         f"dbt build on {lake.catalog} (lake {inputs.lake_root}), silver versions {inputs.silver_versions}"

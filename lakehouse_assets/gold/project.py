@@ -16,9 +16,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 from filelock import FileLock
 
-from lakehouse_assets.gold.resources import make_dbt_resource
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+from lakehouse_assets.gold.resources import DBT_PROJECT_DIR, make_dbt_resource
 
 # Files whose change makes the manifest stale (dbt_packages/, target/ and logs/ are not sources).
 _SOURCE_DIRS = ("models", "macros", "tests")

@@ -11,6 +11,9 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+GOLD_RESOURCE_KEYS = ("dbt", "spark", "lake")
+
 
 def dbt_executable() -> str:
     """The dbt installed beside this interpreter (works without an activated virtualenv)."""

@@ -8,8 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from lakegate.cost.estimate import declared_estimate
+
 GOLD_GROUP = "gold"
 GOLD_KINDS = {"dbt", "spark", "delta"}
+# How long one `dbt build` job run of gold is declared to take before it has history (docs/cost.md).
+GOLD_SECONDS = 600
 
 
 class LakegateDbtTranslator(DagsterDbtTranslator):
@@ -44,5 +48,5 @@ class LakegateDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         if unique_id.startswith("model."):
             # dagster-dbt already gives {"dbt", <adapter type>}: spark here.
-            spec = spec.merge_attributes(kinds=GOLD_KINDS - set(spec.kinds))
+            spec = spec.merge_attributes(kinds=GOLD_KINDS - set(spec.kinds), metadata=declared_estimate(GOLD_SECONDS))
         return spec

@@ -78,14 +78,13 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
     def deployment(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform,
                    mlflow: MlflowRegistry) -> dg.MaterializeResult:
         """The prod champion on the use case's serving endpoint, rolled out as a canary."""
-        home = platform.home_path
         registry = mlflow.registry()
         version = str(registry.model_version(name, "champion").version)
         governance = platform.governance()
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
         policy = load_deployment_policy(platform.environment, policies_dir(use_case.name), governance=governance)
         result = run_canary(
-            gated_endpoints(home, registry, governance), endpoint,
+            gated_endpoints(platform, registry), endpoint,
             entity, policy, inference_observer(lake.lake(), lake.catalog, endpoint), actor=_actor(),
             reason=f"deploy champion {name} v{version}", outcomes=outcomes_reader(lake.lake(), lake.catalog, use_case.label),
             on_step=lambda step: context.log.info(

@@ -25,9 +25,9 @@ from lakegate.lake import LakeResource
 from lakegate.monitoring import MonitorTables, refresh
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
-from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import EndpointNotFound
 from ml_assets import keys
+from ml_assets.deployment.endpoints import read_endpoints
 from ml_assets.monitoring.figures import judged_window
 from ml_assets.monitoring.inputs import arrived_labels, full_share_version, model_age_start, reference_profiles, \
     served_versions, slice_columns, slice_lookup
@@ -86,7 +86,7 @@ def build_monitor(use_case: UseCase) -> dg.AssetsDefinition:
         policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), platform.governance())
         registry, store = mlflow.registry(), lake.lake()
         try:
-            served = LocalEndpoints(platform.home_path).get(endpoint)
+            served = read_endpoints(platform).get(endpoint)  # Model Serving on a Databricks environment
         except EndpointNotFound:
             served = None
         references = reference_profiles(registry, model, served_versions(served))

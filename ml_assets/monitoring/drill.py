@@ -20,7 +20,7 @@ from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.drill import RECOVERY_TARGET_SECONDS, drill_and_record, last_drill
 from lakegate.serving.endpoints import EndpointNotFound
 from ml_assets import keys
-from ml_assets.deployment.endpoints import gated_endpoints
+from ml_assets.deployment.endpoints import gated_local_endpoints
 from ml_assets.features.request_samples import REQUEST_SAMPLES
 from ml_assets.spec import UseCase
 
@@ -46,7 +46,7 @@ def build_drill(use_case: UseCase) -> dg.AssetsDefinition:
         if not bodies:
             raise dg.Failure(f"no landed records to make {endpoint}'s drill traffic from")
         result, record = drill_and_record(platform.home_path, platform.env(),
-                                          gated_endpoints(platform.home_path, mlflow.registry(), platform.governance()),
+                                          gated_local_endpoints(platform, mlflow.registry()),
                                           endpoint, bodies, platform.ledger())
         figures = {k: v for k, v in asdict(result).items() if v is not None}
         yield dg.MaterializeResult(metadata={**figures, "ledger_seq": dg.MetadataValue.int(record.seq),

@@ -30,6 +30,7 @@ MODEL = "dev.claims.triage_model"
 EXPERIMENT = "/Shared/claims-triage"
 FEATURES = pd.DataFrame({"amount": [10.0, 900.0, 45.0, 3000.0], "age": [30.0, 70.0, 41.0, 65.0]})
 LABELS = np.array([0, 1, 0, 1])
+PII_KEY = "emulator-steps-pii-key-0123456789"  # the orchestrator's variable and the workspace secret alike
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,15 @@ def _read_announcement(process: subprocess.Popen) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory) -> RunningEmulator:
-    root = tmp_path_factory.mktemp("workspace")
+@contextlib.contextmanager
+def running_emulator(root: Path) -> Iterator[RunningEmulator]:
+    """An emulator process on `root`, started as a newcomer starts it: `lakegate databricks-emulator`,
+    which becomes `python -m databricks_emulator`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    # started as a newcomer starts it, `lakegate databricks-emulator`, which becomes `python -m databricks_emulator`
     process = subprocess.Popen([sys.executable, "-c", "from lakegate.cli.main import entry; entry()",
                                 "databricks-emulator", "--port", "0", "--root", str(root)],
-                               stdout=subprocess.PIPE, stderr=(root.parent / "emulator.log").open("wb"),
+                               stdout=subprocess.PIPE, stderr=(root.parent / f"{root.name}-emulator.log").open("wb"),
                                text=True, env=env, cwd=root)
     try:
         announced = _read_announcement(process)
@@ -76,6 +77,12 @@ def emulator(tmp_path_factory) -> RunningEmulator:
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory) -> Iterator[RunningEmulator]:
+    with running_emulator(tmp_path_factory.mktemp("workspace")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +95,23 @@ def dev_catalog(workspace: WorkspaceClient) -> str:
     """Catalog `dev`, which the job tests and the `databricks` environment's steps share."""
     workspace.catalogs.create(name="dev")
     return "dev"
+
+
+@pytest.fixture(scope="session")
+def pii_secret(workspace: WorkspaceClient) -> str:
+    """The PII key in secret scope `lakegate`, which every job cluster of databricks.yaml references;
+    the orchestrator's LAKEGATE_PII_HMAC_KEY must hold the same value."""
+    workspace.secrets.create_scope("lakegate")
+    workspace.secrets.put_secret("lakegate", "pii_hmac_key", string_value=PII_KEY)
+    return PII_KEY
+
+
+def point_at_workspace(patch: pytest.MonkeyPatch, emulator: RunningEmulator, home: Path, pii_key: str) -> None:
+    """The variables a `databricks` environment's orchestrator runs with: the workspace, its home, the PII key."""
+    patch.setenv("DATABRICKS_HOST", emulator.host)
+    patch.setenv("DATABRICKS_TOKEN", emulator.token)
+    patch.setenv("LAKEGATE_HOME", str(home))
+    patch.setenv("LAKEGATE_PII_HMAC_KEY", pii_key)
 
 
 @contextlib.contextmanager

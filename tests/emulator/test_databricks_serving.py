@@ -47,6 +47,7 @@ class Load:
 
     emulator: object
     threads: int = 3
+    endpoint: str = ENDPOINT
     rows: list[dict] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -66,7 +67,7 @@ class Load:
         while not self._stop.is_set():
             started = time.time()
             try:
-                answer = client.serving_endpoints.query(ENDPOINT, dataframe_records=RECORDS)
+                answer = client.serving_endpoints.query(self.endpoint, dataframe_records=RECORDS)
                 row = {"served_entity": answer.served_model_name, "status_code": 200,
                        "scores": [float(p) for p in answer.predictions]}
             except DatabricksError as error:

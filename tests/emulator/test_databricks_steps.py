@@ -29,12 +29,12 @@ from lakehouse_assets.domains.machines import silver
 from lakehouse_assets.silver.assets import silver_assets
 from lakehouse_assets.sources import SOURCES
 from ml_assets.features.assets import feature_assets
+from tests.emulator.conftest import point_at_workspace
 from tests.integration.landing import land, member
 
 pytestmark = pytest.mark.integration
 ENV = "databricks"
 ASSETS = ["gold/machine_days", "features/machine_sensor_24h", "gold/machine_failure_labels", "silver/members"]
-PII_KEY = "emulator-steps-pii-key-0123456789"  # the orchestrator's variable and the workspace secret alike
 # what a Databricks run adds: its id and URL, and the estimate it ran under (docs/cost.md)
 ESTIMATE_METADATA = {"lakegate/estimate_usd", "lakegate/estimate_dbus_per_hour", "lakegate/estimate_usd_per_hour",
                      "lakegate/estimate_duration_seconds", "lakegate/estimate_duration_source", "lakegate/rate_card",
@@ -94,15 +94,10 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(emulator, workspace, dev_catalog, tmp_path_factory):
+def runs(emulator, workspace, dev_catalog, pii_secret, tmp_path_factory):
     home = tmp_path_factory.mktemp("databricks-steps")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABRICKS_HOST", emulator.host)
-        patch.setenv("DATABRICKS_TOKEN", emulator.token)
-        patch.setenv("LAKEGATE_HOME", str(home))
-        patch.setenv("LAKEGATE_PII_HMAC_KEY", PII_KEY)
-        workspace.secrets.create_scope("lakegate")  # what databricks.yaml's job clusters reference
-        workspace.secrets.put_secret("lakegate", "pii_hmac_key", string_value=PII_KEY)
+        point_at_workspace(patch, emulator, home, pii_secret)
         resources = resources_for(load_environment(ENV))
         workspace_lake = resources["lake"].lake()
         write_silver(workspace_lake)

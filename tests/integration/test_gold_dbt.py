@@ -24,7 +24,10 @@ from deltalake import DeltaTable, write_deltalake
 from lakegate.engine import SparkEngine
 from lakegate.lake import Lake, LakeResource
 from lakegate.platform import Platform
-from lakehouse_assets.gold import GOLD_KINDS, checks, gold_dbt_assets, make_dbt_resource
+from lakehouse_assets.gold import checks
+from lakehouse_assets.gold.assets import gold_dbt_assets
+from lakehouse_assets.gold.resources import make_dbt_resource
+from lakehouse_assets.gold.translator import GOLD_KINDS
 
 pytestmark = pytest.mark.integration
 
@@ -465,7 +468,7 @@ def test_manifest_is_made_without_a_spark_connection(tmp_path, monkeypatch):
     """A fresh clone has no target/: `dbt parse` must work with no engine reachable."""
     from dagster_dbt import DbtProject
 
-    from lakehouse_assets.gold import DBT_PROJECT_DIR, prepare_gold_project
+    from lakehouse_assets.gold.project import DBT_PROJECT_DIR, prepare_gold_project
 
     copy = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))

@@ -80,11 +80,16 @@ def test_the_task_arguments_round_trip_and_pipes_gets_json_values_typed():
 
 
 def test_every_asset_package_registers_its_steps_where_the_task_entry_point_looks():
-    script = "import json, lakegate.cli.step, lakegate.steps as s\nprint(json.dumps(s.step_names()))"
+    # ... and a task does not parse the dbt project on import (gold's assets and project modules do)
+    script = ("import json, sys, lakegate.cli.step, lakegate.steps as s\n"
+              "print(json.dumps([s.step_names(), sorted(m for m in sys.modules if m.startswith('lakehouse_assets.gold'))]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout) == ["lakehouse.derived_table", "lakehouse.silver_table", "ml.feature_view",
-                                       "ml.training_set"]
+    steps, gold_modules = json.loads(done.stdout)
+    assert steps == ["lakehouse.dbt_gold", "lakehouse.derived_table", "lakehouse.silver_table", "ml.feature_view",
+                     "ml.training_set"]
+    assert "lakehouse_assets.gold.step" in gold_modules
+    assert not {"lakehouse_assets.gold.assets", "lakehouse_assets.gold.project"} & set(gold_modules)
 
 
 @pytest.fixture(scope="module")
