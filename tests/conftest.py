@@ -27,6 +27,8 @@ def spark():
 
 
 SHARED_SESSION_FIXTURES = ("e2e", "emulator")  # folders whose modules share one session fixture
+# modules in those folders that start their own (the whole graph on a workspace of its own): a unit each
+OWN_FIXTURE_MODULES = {"tests/emulator/test_databricks_graph.py"}
 
 
 def test_group(nodeid: str) -> str:
@@ -34,7 +36,7 @@ def test_group(nodeid: str) -> str:
     whole folder whose modules share a session fixture (one demo, one workspace emulator per run)."""
     path = nodeid.split("::", 1)[0]
     folder = path.split("/")[1] if path.count("/") > 1 else ""
-    return folder if folder in SHARED_SESSION_FIXTURES else path
+    return folder if folder in SHARED_SESSION_FIXTURES and path not in OWN_FIXTURE_MODULES else path
 
 
 def pytest_xdist_make_scheduler(config, log):
