@@ -13,12 +13,12 @@ from lakegate.pii import resolve_hmac_key
 from lakegate.steps import StepResult, step
 from lakehouse_assets.derived.build import build_derived
 from lakehouse_assets.derived.tables import DERIVED_TABLES
-from lakehouse_assets.gold.step import DBT_GOLD, build_gold
 from lakehouse_assets.silver.build import build_silver
 from lakehouse_assets.silver.checks import silver_checks
 from lakehouse_assets.silver.tables import SILVER_TABLES
 
 DERIVED_TABLE = "lakehouse.derived_table"
+DBT_GOLD = "lakehouse.dbt_gold"
 SILVER_TABLE = "lakehouse.silver_table"
 # How long each step's job run is declared to take before it has history (the cost estimate's
 # fallback, docs/cost.md): a small job cluster, a day of claims.
@@ -60,4 +60,8 @@ def derived_table(spark: SparkSession, lake: Lake, catalog: str, parameters: dic
 def dbt_gold(spark: SparkSession, lake: Lake, catalog: str, parameters: dict) -> StepResult:
     """`dbt build` of the gold project inside a Databricks task (lakehouse_assets/gold/step.py); dbt opens
     the cluster's Spark session itself, so `spark` is unused."""
+    # imported here, not at the top: dagster-dbt takes 1.5 s to import, which every other step's task
+    # would pay at its start
+    from lakehouse_assets.gold.step import build_gold
+
     return build_gold(lake, catalog, parameters)

@@ -19,7 +19,8 @@ from lakehouse_assets.gold.run import (
     prune_run_dirs,
     silver_inputs_of,
 )
-from lakehouse_assets.gold.step import DBT_GOLD, gold_step_parameters
+from lakehouse_assets.gold.step import gold_step_parameters
+from lakehouse_assets.steps import DBT_GOLD
 from lakehouse_assets.gold.translator import LakegateDbtTranslator
 
 GOLD_MANIFEST: dict[str, Any] = json.loads(GOLD_DBT_PROJECT.manifest_path.read_text())

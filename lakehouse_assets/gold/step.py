@@ -42,7 +42,6 @@ from lakehouse_assets.gold.run import (
 )
 from lakehouse_assets.gold.translator import LakegateDbtTranslator
 
-DBT_GOLD = "lakehouse.dbt_gold"
 INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
