@@ -41,7 +41,7 @@ def approve_command(
     key: Optional[Path] = KEY_OPTION,
 ) -> None:
     """Sign a finance approval of one run's estimated cost (role finance; not the run's launcher)."""
-    from lakegate.cost.finance_approval import (FINANCE_ROLE, FinanceApprovalError, load_request,
+    from lakegate.cost.finance_approval import (FINANCE_ROLE, FinanceApprovalError, launched_by, load_request,
                                                  record_finance_approval, sign_finance_approval)
     from lakegate.environment import lakegate_home
     from lakegate.governance.context import Governance
@@ -51,7 +51,7 @@ def approve_command(
     governance = Governance.for_home(home)
     policy, _ = governance.policy()
     principal, private_key = signing_identity(policy, principal, key, role=FINANCE_ROLE)
-    if policy.principal(principal).is_known_as(cost_request.launcher) or principal == cost_request.launcher:
+    if launched_by(policy.principal(principal), cost_request):
         raise FinanceApprovalError(f"{principal} launched this run and may not approve its cost (segregation of duties)")
     approval = sign_finance_approval(private_key, cost_request, principal)
     path = record_finance_approval(approval, home, governance.ledger)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from lakegate.cost.finance_approval import FINANCE_ROLE, CostRequest, FinanceApproval, dollars
+from lakegate.cost.finance_approval import FINANCE_ROLE, CostRequest, FinanceApproval, dollars, launched_by
 from lakegate.environment import CostConfig
 from lakegate.governance.policy import GovernancePolicy
 
@@ -107,7 +107,7 @@ def _valid_approvals(request: CostRequest, approvals: list[FinanceApproval],
             refusals.append(f"{approval.principal} does not hold the role {FINANCE_ROLE} in the governance policy")
         elif not approval.verifies(who.verifying_key()):
             refusals.append(f"{approval.principal}'s approval does not verify against their public key")
-        elif who.is_known_as(request.launcher) or approval.principal == request.launcher:
+        elif launched_by(who, request):
             refusals.append(f"{approval.principal} launched the run and may not approve its cost (segregation of duties)")
         else:
             valid.append(approval)

@@ -83,6 +83,11 @@ class FinanceApproval:
         return same_run and float(self.estimate_usd) >= float(request.estimate_usd)
 
 
+def launched_by(approver, request: CostRequest) -> bool:
+    """Whether the approver (a governance-policy principal) launched the run: they may not approve it."""
+    return approver.is_known_as(request.launcher)
+
+
 def sign_finance_approval(private_key, request: CostRequest, principal: str, role: str = FINANCE_ROLE) -> FinanceApproval:
     unsigned = dict(request_id=request.request_id, environment=request.environment, asset=request.asset,
                     dagster_run_id=request.dagster_run_id, launcher=request.launcher, estimate_usd=request.estimate_usd,

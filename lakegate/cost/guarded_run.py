@@ -31,25 +31,41 @@ def pricer(rate_card: RateCard, sku: str, duration: Duration) -> Callable[[dict]
 
 
 @dataclass(frozen=True)
+class Allowed:
+    """A run the guardrails let through: what was decided, on which estimate."""
+
+    decision: CostDecision
+    estimate: Estimate
+
+
+@dataclass(frozen=True)
 class GuardedRun:
     completed: PipesClientCompletedInvocation
     decision: CostDecision
     estimate: Estimate
 
 
+def allow(context, client: StepRunClient, task: jobs.SubmitTask, guard: CostGuard, run: RunIdentity,
+          price: Callable[[dict], Estimate], effective_cluster: Callable[[dict], dict]) -> Allowed:
+    """Steps 1 and 2, then the live stop set on the client; CostRefused (or the policy's refusal)
+    when the run may not go."""
+    cluster = task.new_cluster.as_dict()
+    budgets = guard.budgets(run)  # month-to-date spend, read once for both decisions
+    written = price(cluster)
+    decision = guard.preflight(run, written.usd, written.detail, budgets)
+    final = price(effective_cluster(cluster))
+    if final.usd > written.usd:
+        decision = guard.preflight(run, final.usd, f"{final.detail} (after the cluster policy's values)", budgets)
+    context.log.info(f"[cost] {run.asset}: {decision.reason}; the live stop cancels past ${decision.limit_usd:.2f}")
+    client.watch_cost(LiveStop(final.usd_per_hour, decision.limit_usd, decision.limit_reason, client.poll_interval_seconds),
+                      on_stop=lambda databricks_run_id, reason: guard.record_stop(run, databricks_run_id, reason))
+    return Allowed(decision, final)
+
+
 def run_guarded(context, client: StepRunClient, task: jobs.SubmitTask, submit_args: dict, guard: CostGuard,
                 run: RunIdentity, price: Callable[[dict], Estimate], effective_cluster: Callable[[dict], dict],
                 prepare: Callable[[], object] = lambda: None) -> GuardedRun:
     """`prepare` (uploading the wheel) runs once the run is allowed, before it is submitted."""
-    cluster = task.new_cluster.as_dict()
-    written = price(cluster)
-    decision = guard.preflight(run, written.usd, written.detail)
-    effective = effective_cluster(cluster)
-    final = price(effective)
-    if final.usd > written.usd:
-        decision = guard.preflight(run, final.usd, f"{final.detail} (after the cluster policy's values)")
-    context.log.info(f"[cost] {run.asset}: {decision.reason}; the live stop cancels past ${decision.limit_usd:.2f}")
+    allowed = allow(context, client, task, guard, run, price, effective_cluster)
     prepare()
-    client.watch_cost(LiveStop(final.usd_per_hour, decision.limit_usd, decision.limit_reason, client.poll_interval_seconds),
-                      on_stop=lambda databricks_run_id, reason: guard.record_stop(run, databricks_run_id, reason))
-    return GuardedRun(client.run(context=context, task=task, submit_args=submit_args), decision, final)
+    return GuardedRun(client.run(context=context, task=task, submit_args=submit_args), allowed.decision, allowed.estimate)

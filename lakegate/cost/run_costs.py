@@ -17,7 +17,7 @@ from lakegate.cost.cluster_policy import check_before_submit
 from lakegate.cost.cost_table import CostRecord, CostTable
 from lakegate.cost.estimate import DECLARED_SECONDS_KEY, Duration, Estimate, projected_duration
 from lakegate.cost.guard import CostGuard, CostRefused, RunIdentity
-from lakegate.cost.guarded_run import pricer, run_guarded
+from lakegate.cost.guarded_run import allow, pricer
 from lakegate.cost.rate_card import RateCard, load_rate_card
 from lakegate.databricks_jobs import Attribution, RunStopped, StepRunClient
 from lakegate.environment import ConfigError, Environment, lakegate_home
@@ -45,17 +45,20 @@ class StepGuardrails:
         price = pricer(self.card, self.env.cost.sku, self.duration)
         effective = functools.partial(check_before_submit, client.client, rate_card=self.card)
         try:
-            guarded = run_guarded(context, client, task, submit_args, self.guard, self.identity, price, effective, prepare)
+            allowed = allow(context, client, task, self.guard, self.identity, price, effective)
         except CostRefused as refused:
             if refused.decision is not None:
                 self._record(refused.decision.outcome, refused.decision.estimate_usd, refused.decision.reason, None)
             raise
+        prepare()
+        try:
+            completed = client.run(context=context, task=task, submit_args=submit_args)
         except RunStopped as stopped:
-            self._record("stopped", price(task.new_cluster.as_dict()).usd, str(stopped), client.last_run_id)
+            self._record("stopped", allowed.estimate.usd, str(stopped), client.last_run_id)
             raise
-        self.estimate = guarded.estimate
-        self._record(guarded.decision.outcome, guarded.estimate.usd, guarded.decision.reason, client.last_run_id)
-        return guarded.completed
+        self.estimate = allowed.estimate
+        self._record(allowed.decision.outcome, allowed.estimate.usd, allowed.decision.reason, client.last_run_id)
+        return completed
 
     def with_estimate(self, result):
         """A materialization shows the estimate it ran under (the UI shows it after the run)."""
