@@ -108,6 +108,7 @@ class StepRunClient(PipesDatabricksClient):
     live_stop: LiveStop | None = None
     _on_live_stop: Callable[[int, str], None] | None = None
     _stopping: bool = False
+    last_run_id: int | None = None  # the run this client submitted last (its cost row names it)
 
     def watch_cost(self, live_stop: LiveStop, on_stop: Callable[[int, str], None]) -> "StepRunClient":
         """Project each polled run's cost; `on_stop(run_id, reason)` records a stop (ledger, alert)."""
@@ -131,8 +132,6 @@ class StepRunClient(PipesDatabricksClient):
     def _poll_til_terminating(self, run_id: int) -> None:
         super()._poll_til_terminating(run_id)
         raise DagsterExecutionInterruptedError(f"the step was interrupted; Databricks run {run_id} was cancelled")
-
-    last_run_id: int | None = None  # the run this client submitted last (its cost row names it)
 
     def _poll_til_success(self, context, run_id: int) -> None:
         self.last_run_id = run_id
