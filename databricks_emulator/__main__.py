@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, required=True, help="folder holding the workspace's state")
     parser.add_argument("--serving-update-seconds", type=float, default=1.0,
                         help="shortest time a serving config update stays IN_PROGRESS")
+    parser.add_argument("--payload-flush-seconds", type=float, default=1.0,
+                        help="how often captured requests are appended to their endpoint's inference table")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be 0..65535, not {args.port}")
@@ -26,9 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--root {args.root} exists and is not a folder")
     if args.serving_update_seconds < 0:
         parser.error("--serving-update-seconds must not be negative")
+    if args.payload_flush_seconds <= 0:
+        parser.error("--payload-flush-seconds must be positive")
     try:
         serve(EmulatorOptions(root=args.root, port=args.port, token=os.environ.get(TOKEN_ENV),
-                              serving_update_seconds=args.serving_update_seconds))
+                              serving_update_seconds=args.serving_update_seconds,
+                              payload_flush_seconds=args.payload_flush_seconds))
     except OSError as error:  # the port is taken, the root is not writable...
         print(f"databricks_emulator: cannot start: {error}", file=sys.stderr)
         return 1

@@ -22,6 +22,13 @@ class ModelCache:
         self._models: dict[tuple[str, str], PyFuncModel] = {}
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
+        self._replicas: dict[tuple[str, str], threading.Lock] = {}
+
+    def replica(self, name: str, version: str) -> threading.Lock:
+        """One scoring at a time per model version, as one serving replica works: the time a request
+        holds it is its execution time (`execution_time_ms`); waiting for it is queueing, not execution."""
+        with self._lock:
+            return self._replicas.setdefault((name, str(version)), threading.Lock())
 
     def load(self, name: str, version: str) -> PyFuncModel:
         key = (name, str(version))

@@ -18,6 +18,7 @@ from databricks_emulator.dbfs_api import DbfsApi
 from databricks_emulator.files_api import FilesApi
 from databricks_emulator.jobs_api import JobsApi
 from databricks_emulator.mlflow_backend import MlflowProxy, MlflowServer
+from databricks_emulator.payload_tables import PayloadTables
 from databricks_emulator.policies_api import PoliciesApi, PolicyStore
 from databricks_emulator.runs import RunService
 from databricks_emulator.secrets import SecretStore
@@ -38,6 +39,7 @@ class EmulatorOptions:
     port: int
     token: str | None = None
     serving_update_seconds: float = 1.0
+    payload_flush_seconds: float = 1.0  # how long an answered request waits before its inference-table row lands
 
 
 def _listening_socket(port: int) -> socket.socket:
@@ -69,14 +71,16 @@ def serve(options: EmulatorOptions) -> None:
     proxy = MlflowProxy(mlflow_server, WORKSPACE_ID)
     endpoints = ServingEndpoints(ModelCache(storage),
                                  options.serving_update_seconds)
+    payloads = PayloadTables(storage.unity_catalog_root, options.payload_flush_seconds)
 
     async def shut_down() -> None:
         runs.cancel_all()
+        payloads.close()
         await proxy.close()
 
     app = build_app(host_url, token, [
         DbfsApi(storage).routes(), FilesApi(storage).routes(), JobsApi(runs).routes(),
-        PoliciesApi(runs.policies).routes(), clusters_routes(), ServingApi(endpoints).routes(), proxy.routes(),
+        PoliciesApi(runs.policies).routes(), clusters_routes(), ServingApi(endpoints, payloads).routes(), proxy.routes(),
         SecretsApi(SecretStore(storage.secrets_root)).routes(),
         UnityCatalogApi(UnityCatalog(storage.unity_catalog_root), mlflow_server).routes(),
     ], shut_down)

@@ -180,8 +180,9 @@ class ServingEndpoints:
             self._endpoint(name)
             del self._endpoints[name]
 
-    def route(self, name: str) -> dict:
-        """The served entity a request goes to, drawn by the routes' traffic percentages."""
+    def route(self, name: str) -> tuple[dict, dict | None]:
+        """The served entity a request goes to, drawn by the routes' traffic percentages, and the
+        config's `auto_capture_config` (None: requests are not captured)."""
         with self._lock:
             endpoint = self._endpoint(name)
             if endpoint["state"]["ready"] != "READY":
@@ -189,4 +190,5 @@ class ServingEndpoints:
             config = copy.deepcopy(endpoint["config"])
         routes = config["traffic_config"]["routes"]
         chosen = random.choices(routes, weights=[route["traffic_percentage"] for route in routes])[0]
-        return next(entity for entity in config["served_entities"] if entity["name"] == chosen["served_model_name"])
+        entity = next(entity for entity in config["served_entities"] if entity["name"] == chosen["served_model_name"])
+        return entity, config.get("auto_capture_config")

@@ -7,13 +7,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from databricks_emulator.serving import ServingEndpoints
+import time
+
+from databricks_emulator.payload_tables import Captured, PayloadTables
+from databricks_emulator.serving import ServingEndpoints, now_ms
 from databricks_emulator.served_models import score
 
 
 class ServingApi:
-    def __init__(self, endpoints: ServingEndpoints) -> None:
-        self.endpoints = endpoints
+    def __init__(self, endpoints: ServingEndpoints, payloads: PayloadTables) -> None:
+        self.endpoints, self.payloads = endpoints, payloads
 
     def routes(self) -> list[Route]:
         base = "/api/2.0/serving-endpoints"
@@ -44,14 +47,21 @@ class ServingApi:
         return JSONResponse(self.endpoints.patch_tags(request.path_params["name"], await request.json()))
 
     async def invoke(self, request: Request) -> Response:
-        entity = self.endpoints.route(request.path_params["name"])
+        name, arrived = request.path_params["name"], now_ms()
+        entity, capture = self.endpoints.route(name)
         body = await request.body()
         content_type = request.headers.get("content-type", "application/json")
 
-        def load_and_score() -> tuple[bytes | str, int, str]:
-            model = self.endpoints.models.load(entity["entity_name"], entity["entity_version"])
-            return score(model, body, content_type)
+        def load_and_score() -> tuple[bytes | str, int, str, int]:
+            models, version = self.endpoints.models, (entity["entity_name"], entity["entity_version"])
+            model = models.load(*version)
+            with models.replica(*version):
+                started = time.perf_counter()
+                answer, status, mimetype = score(model, body, content_type)
+                return answer, status, mimetype, round((time.perf_counter() - started) * 1000)
 
-        answer, status, mimetype = await run_in_threadpool(load_and_score)
+        answer, status, mimetype, execution_ms = await run_in_threadpool(load_and_score)
+        if capture:
+            self.payloads.record(Captured(capture, name, entity, body, answer, status, arrived, execution_ms))
         return Response(answer, status_code=status, media_type=mimetype,
                         headers={"served-model-name": entity["name"]})

@@ -20,6 +20,7 @@ import json
 from databricks_emulator.errors import invalid_parameter
 
 SDK_REPOSITORY_FLAG = "registered-models:is-databricks-sdk-models-artifact-repository-enabled"
+MODEL_ID_TAG = "databricks_emulator.model_id"
 
 
 def models_path(name: str, version: str | int) -> str:
@@ -47,18 +48,41 @@ def forwarded(method: str, rest: str, params: list, body: bytes) -> tuple[str, s
         return "GET", "model-versions/get", [("name", request.get("name", "")), ("version", request.get("version", ""))], b""
     if rest == "model-versions/create":  # UC-only fields (feature and model dependencies, tracking server id) dropped
         request = json.loads(body or b"{}")
-        kept = {key: request[key] for key in ("name", "source", "run_id", "tags", "run_link", "description", "model_id")
+        kept = {key: request[key] for key in ("name", "source", "run_id", "tags", "run_link", "description")
                 if request.get(key)}
+        if request.get("model_id"):
+            # UC keeps the logged model a version (or a copy of one) came from. The MLflow server needs it
+            # for a `models:/<model_id>` source, refuses it for a copy's `models:/<name>/<version>` and
+            # answers it for neither, so it also travels as a tag that answer() turns back into model_id.
+            if request.get("source", "").startswith(f"models:/{request['model_id']}"):
+                kept["model_id"] = request["model_id"]
+            kept["tags"] = [*kept.get("tags", []), {"key": MODEL_ID_TAG, "value": request["model_id"]}]
         return method, rest, params, json.dumps(kept).encode()
     return method, rest, params, body
 
 
+def _with_model_id(version: dict) -> dict:
+    """Unity Catalog answers the logged model a version was created from (`model_id`; MLflow's
+    copy_model_version needs it), kept on the MLflow server as the tag MODEL_ID_TAG."""
+    tags = version.get("tags") or []
+    for tag in [t for t in tags if t.get("key") == MODEL_ID_TAG]:
+        version["model_id"] = tag.get("value")
+        tags.remove(tag)
+    return version
+
+
 def answer(rest: str, status: int, body: bytes) -> bytes:
     """The MLflow server's answer in the UC registry's shape."""
-    if status != 200 or rest not in ("model-versions/create", "model-versions/finalize"):
+    if status != 200 or not rest.startswith("model-versions/"):
         return body
     document = json.loads(body)
-    version = document.get("model_version", {})
+    for listed in document.get("model_versions", []):
+        _with_model_id(listed)
+    if rest not in ("model-versions/create", "model-versions/finalize"):
+        if "model_version" in document:
+            _with_model_id(document["model_version"])
+        return json.dumps(document).encode()
+    version = _with_model_id(document.get("model_version", {}))
     version["storage_location"] = f"dbfs:{models_path(version.get('name', ''), version.get('version', ''))}"
     version["status"] = "PENDING_REGISTRATION" if rest == "model-versions/create" else "READY"
     return json.dumps(document).encode()

@@ -179,6 +179,9 @@ class DatabricksJobsConfig(_Strict):
     cluster: DatabricksJobCluster
     # Every run gets a timeout: a stuck cluster is stopped by Databricks, not left running.
     timeout_seconds: PositiveInt = 3600
+    # How often a run's state and its Pipes messages are polled (dagster-databricks' default, 5 s, is
+    # nothing beside a job cluster's minutes of start-up; a trial on the emulator wants 1 s).
+    poll_interval_seconds: PositiveFloat = 5.0
 
 
 class DatabricksConfig(_Strict):
@@ -189,6 +192,19 @@ class DatabricksConfig(_Strict):
 
     serving: DatabricksServingConfig = DatabricksServingConfig()
     jobs: DatabricksJobsConfig | None = None
+
+
+PolicyKind = Literal["promotion", "deployment", "monitoring"]
+PolicySetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class PolicySets(_Strict):
+    """Which signed policy set judges each kind of decision here: the `<env>` of
+    gates/policies/<use case>/<kind>.<env>.yaml. Unset: the environment's own name (decision 0043)."""
+
+    promotion: PolicySetName | None = None
+    deployment: PolicySetName | None = None
+    monitoring: PolicySetName | None = None
 
 
 class CostConfig(_Strict):
@@ -225,6 +241,7 @@ class Environment(_Strict):
     dashboard: DashboardConfig = DashboardConfig()
     databricks: DatabricksConfig | None = None  # set: the registry and serving are the workspace's
     cost: CostConfig | None = None  # None: no guardrails (a laptop); every Databricks environment sets it
+    policies: PolicySets = PolicySets()
 
     @model_validator(mode="after")
     def _databricks_engine_needs_a_workspace(self) -> "Environment":
@@ -241,6 +258,10 @@ class Environment(_Strict):
     @property
     def home(self) -> Path:
         return lakegate_home()
+
+    def policy_set(self, kind: PolicyKind) -> str:
+        """The `<env>` of the `kind` policy files that judge this environment (`policies`, else its name)."""
+        return getattr(self.policies, kind) or self.name
 
 
 def lakegate_home() -> Path:

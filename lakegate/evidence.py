@@ -41,7 +41,7 @@ from lakegate.evidence_checks import COST_KINDS, COST_RECORDS
 from lakegate.evidence_verify import MANIFEST, MANIFEST_SIGNATURE, SIGNATURE_KIND, BundleError
 from lakegate.governance.approvals import Approval, approvals_dir
 from lakegate.governance.change_register import load_register, register_path
-from lakegate.lake import Lake
+from lakegate.lake import environment_lake
 from lakegate.ledger import Ledger, parse_line
 from lakegate.lineage import trace
 from lakegate.policy_signatures import stored_policy
@@ -186,7 +186,7 @@ def _lineage(home: Path, run_tags: dict) -> dict:
     if not table or version is None:
         raise RegistryError(f"the MLflow run names no training set (tag {Tags.TRAINING_SET_TABLE})")
     return {"training_set": {"table": table, "version": int(version)},
-            "lineage": trace(Lake(home / "lake"), table, int(version)).to_dict()}
+            "lineage": trace(environment_lake(home), table, int(version)).to_dict()}
 
 
 def _lock_file(run_tags: dict) -> tuple[bytes, dict]:

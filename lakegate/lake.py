@@ -18,7 +18,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from lakegate.databricks import unity_catalog_lake_root
-from lakegate.environment import lakegate_home
+from lakegate.environment import current_environment, lakegate_home
 from lakegate.names import split_three_level
 from lakegate.platform import Platform
 
@@ -172,3 +172,9 @@ class LakeResource(dg.ConfigurableResource):
 
     def name(self, schema: str, table: str) -> str:
         return str(TableName(self.catalog, schema, table))
+
+
+def environment_lake(home: Path | None = None) -> Lake:
+    """The current environment's tables, as LakeResource.lake() resolves them: the workspace's Unity
+    Catalog storage under engine kind `databricks`, else `<home>/lake` (for the CLI and the evidence bundle)."""
+    return LakeResource(platform=Platform(environment=current_environment().name, home=str(home or ""))).lake()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from lakegate.environment import Environment, lakegate_home, load_environment
+from lakegate.environment import Environment, PolicyKind, lakegate_home, load_environment
 from lakegate.governance.context import Governance
 from lakegate.ledger import Ledger
 from lakegate.pii import resolve_hmac_key
@@ -24,6 +24,10 @@ class Platform(dg.ConfigurableResource):
     @property
     def home_path(self) -> Path:
         return Path(self.home).resolve() if self.home else lakegate_home()
+
+    def policy_set(self, kind: PolicyKind) -> str:
+        """Which signed `kind` policy files judge this environment (Environment.policy_set)."""
+        return self.env().policy_set(kind)
 
     @property
     def catalog(self) -> str:

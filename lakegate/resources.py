@@ -12,10 +12,13 @@ from lakegate.registry_resource import MlflowRegistry
 def resources_for(env: Environment) -> dict:
     # One platform: the lake and the registry take home and catalog from it, never on their own.
     platform = Platform(environment=env.name)
+    jobs = env.databricks.jobs if env.databricks else None
+    spark = SparkEngine(kind=env.engine.kind, url_env=env.engine.url_env,
+                        **({"poll_interval_seconds": jobs.poll_interval_seconds} if jobs else {}))
     return {
         "platform": platform,
         "lake": LakeResource(platform=platform),
-        "spark": SparkEngine(kind=env.engine.kind, url_env=env.engine.url_env),
+        "spark": spark,
         # Empty fields: the embedded SQLite store under the platform's home; MLFLOW_TRACKING_URI wins if set.
         "mlflow": MlflowRegistry(platform=platform),
     }

@@ -32,7 +32,7 @@ def limits(policy: MonitoringPolicy) -> Limits:
 
 def _policy_limits(env: Environment, use_case: UseCase) -> Limits | None:
     try:
-        return limits(load_monitoring_policy(env.name, policies_dir(use_case.name)))
+        return limits(load_monitoring_policy(env.policy_set("monitoring"), policies_dir(use_case.name)))
     except PolicyError:  # no monitoring policy for this environment: the charts draw no limit
         return None
 

@@ -48,7 +48,7 @@ def run_graph(selection: Optional[str]):
 
 
 def print_summary(outcome) -> None:
-    from lakegate.cli.environment_lake import environment_lake
+    from lakegate.lake import environment_lake
 
     lake = environment_lake()
     grid = Table("asset", "table", "Delta version", "rows")

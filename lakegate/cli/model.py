@@ -27,7 +27,7 @@ def lineage(
     as_json: bool = typer.Option(False, "--json", help="Print the chain as JSON (for machines)."),
 ) -> None:
     """Trace a model version to its MLflow run, training set, feature tables and landed files."""
-    from lakegate.cli.environment_lake import environment_lake
+    from lakegate.lake import environment_lake
     from lakegate.registry import Registry
 
     registry = Registry.from_env()

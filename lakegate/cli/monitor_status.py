@@ -32,7 +32,7 @@ def use_case_served_on(endpoint: str, what: str):
 
 def monitor_status(endpoint: str, granularity: str | None, shown: int) -> dict:
     use_case, env, home = use_case_served_on(endpoint, "monitored endpoint"), current_environment(), lakegate_home()
-    policy = load_monitoring_policy(env.name, policies_dir(use_case.name))
+    policy = load_monitoring_policy(env.policy_set("monitoring"), policies_dir(use_case.name))
     granularity = granularity or policy.judged_granularity
     model = use_case.registered_model_name("prod")
     tables, lake = MonitorTables.for_endpoint(env.catalog, endpoint), Lake(home / "lake")

@@ -61,7 +61,7 @@ def verify(files: Optional[list[Path]] = typer.Argument(None, help="Policy files
     env, home = current_environment(), lakegate_home()
     governance = Governance.for_home(home, env)
     trusted, ledger = governance.trusted_keys(), governance.verified_ledger()
-    files = files or [policy_path(home), *(policies_dir(u) / f"{kind}.{env.name}.yaml" for u in USE_CASES
+    files = files or [policy_path(home), *(policies_dir(u) / f"{kind}.{env.policy_set(kind)}.yaml" for u in USE_CASES
                                            for kind in ("promotion", "deployment"))]
     failures = 0
     for file in files:

@@ -22,7 +22,7 @@ def show(
     limit: int = typer.Option(10, help="Rows to print."),
 ) -> None:
     """Print a table's schema, row count and first rows (optionally as of a version)."""
-    from lakegate.cli.environment_lake import environment_lake
+    from lakegate.lake import environment_lake
 
     lake = environment_lake()
     dt_ = lake.table(name)
@@ -40,7 +40,7 @@ def show(
 @app.command("history")
 def history(name: str = typer.Argument(..., help="Table name, e.g. dev.bronze.claims")) -> None:
     """Print a table's Delta versions: when, which operation, how many rows."""
-    from lakegate.cli.environment_lake import environment_lake
+    from lakegate.lake import environment_lake
 
     grid = Table("version", "time (UTC)", "operation", "rows added", "rows in output")
     for commit in environment_lake().history(name):

@@ -30,7 +30,7 @@ from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.endpoints import ServedEntity
 from ml_assets import keys
 from ml_assets.deployment.endpoints import gated_endpoints
-from ml_assets.deployment.observe import inference_observer, outcomes_reader
+from ml_assets.deployment.observe import canary_observer, outcomes_reader
 from ml_assets.deployment.rollout import run_canary
 from ml_assets.spec import UseCase
 
@@ -82,10 +82,11 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
         version = str(registry.model_version(name, "champion").version)
         governance = platform.governance()
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
-        policy = load_deployment_policy(platform.environment, policies_dir(use_case.name), governance=governance)
+        policy = load_deployment_policy(platform.policy_set("deployment"), policies_dir(use_case.name), governance=governance)
+        endpoints = gated_endpoints(platform, registry)
+        observe = canary_observer(platform.env().databricks is not None, endpoints, lake.lake(), lake.catalog, endpoint)
         result = run_canary(
-            gated_endpoints(platform, registry), endpoint,
-            entity, policy, inference_observer(lake.lake(), lake.catalog, endpoint), actor=_actor(),
+            endpoints, endpoint, entity, policy, observe, actor=_actor(),
             reason=f"deploy champion {name} v{version}", outcomes=outcomes_reader(lake.lake(), lake.catalog, use_case.label),
             on_step=lambda step: context.log.info(
                 f"canary {entity.name} at {step.traffic} %: {step.health.reason if step.health else 'full traffic'}"),

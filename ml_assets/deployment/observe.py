@@ -10,8 +10,16 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from lakegate.lake import Lake
+from lakegate.serving.endpoints import EndpointManager
 from lakegate.serving.inference_log import inference_table_name
+from lakegate.serving.payload_table import payload_observer
 from ml_assets.spec import LabelSpec
+
+
+def canary_observer(on_databricks: bool, endpoints: EndpointManager, lake: Lake, catalog: str, endpoint: str):
+    """Where a canary step's rows come from: the payload table Databricks captures on Model Serving,
+    Lakegate's own inference log on the local runtime."""
+    return payload_observer(lake, endpoints, endpoint) if on_databricks else inference_observer(lake, catalog, endpoint)
 
 
 def inference_observer(lake: Lake, catalog: str, endpoint: str):

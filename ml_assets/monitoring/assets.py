@@ -83,7 +83,7 @@ def build_monitor(use_case: UseCase) -> dg.AssetsDefinition:
     )
     def monitor(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry):
         started = time.perf_counter()
-        policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), platform.governance())
+        policy = load_monitoring_policy(platform.policy_set("monitoring"), policies_dir(use_case.name), platform.governance())
         registry, store = mlflow.registry(), lake.lake()
         try:
             served = read_endpoints(platform).get(endpoint)  # Model Serving on a Databricks environment

@@ -87,7 +87,7 @@ def drill_schedule(use_case: UseCase) -> dg.ScheduleDefinition:
                  description=f"Drills rollback and recovery on {keys.endpoint_name(use_case)} at the monitoring "
                              "policy's model-risk drill cadence (the playbook's quarterly rehearsal).")
     def rollback_drill(context: dg.ScheduleEvaluationContext, platform: Platform):
-        policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), platform.governance())
+        policy = load_monitoring_policy(platform.policy_set("monitoring"), policies_dir(use_case.name), platform.governance())
         return drill_request(platform.home_path, platform.ledger(), use_case, policy.model_risk.drill_cadence_days,
                              context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc))
 

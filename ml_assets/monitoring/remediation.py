@@ -91,7 +91,7 @@ def build_remediation_sensor(use_case: UseCase) -> dg.SensorDefinition:
         if not verdicts:
             return dg.SkipReason("no new drift or quality verdict")
         registry, governance = mlflow.registry(), platform.governance()
-        policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), governance)
+        policy = load_monitoring_policy(platform.policy_set("monitoring"), policies_dir(use_case.name), governance)
         endpoints = gated_endpoints(platform, registry)
         done = remediate(verdicts, endpoint, model, registry.alias_version(model, "champion"), endpoints,
                          platform.ledger(), policy, platform.home_path, dt.datetime.now(dt.timezone.utc))

@@ -39,7 +39,7 @@ def retraining_schedule(use_case: UseCase) -> dg.ScheduleDefinition:
                  description="Retrains the candidate when the champion reaches the monitoring policy's retraining "
                              "cadence; the new version goes through every gate and approval.")
     def retraining(context: dg.ScheduleEvaluationContext, platform: Platform, mlflow: MlflowRegistry):
-        policy = load_monitoring_policy(platform.environment, policies_dir(use_case.name), platform.governance())
+        policy = load_monitoring_policy(platform.policy_set("monitoring"), policies_dir(use_case.name), platform.governance())
         registry = mlflow.registry()
         champion = registry.alias_version(model, "champion")
         trained = model_age_start(registry, model, champion)

@@ -68,7 +68,7 @@ def automated_verdicts(use_case: UseCase, instance: dg.DagsterInstance, lake: La
     """The automated gates on the candidate `version`, evaluated now (by the check, and again by the
     test promotion right before it acts), under the use case's signed promotion policy."""
     catalog, store = lake.catalog, lake.lake()
-    views = list(FEATURE_VIEWS.values())
+    views = [FEATURE_VIEWS[name] for name in use_case.feature_views]  # what this model is served with
     evidence = CandidateEvidence(
         evaluation=lambda: build_evaluation(store, registry, use_case, catalog, version,
                                             champion_name=use_case.registered_model_name("prod")),
@@ -77,7 +77,7 @@ def automated_verdicts(use_case: UseCase, instance: dg.DagsterInstance, lake: La
         parity=lambda: check_parity(store, catalog, OnlineStore(online_store_path(platform.home_path), views), views),
         evidence_dir=platform.home_path / "evidence" / use_case.registered_model_name(catalog) / str(version),
     )
-    return candidate_verdicts(evidence, lambda: load_policy(platform.environment, policies_dir(use_case.name), governance))
+    return candidate_verdicts(evidence, lambda: load_policy(platform.policy_set("promotion"), policies_dir(use_case.name), governance))
 
 
 def build_promotion(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:

@@ -61,7 +61,8 @@ def promote(registry: Registry, governance: Governance, source_name: str, source
     if problems:
         raise PromotionRefused(f"{source_name} v{number} cannot be promoted: " + "; ".join(problems))
     source = registry.model_version(source_name, number)
-    copied = registry.client.copy_model_version(f"models:/{source_name}/{number}", target_name)
+    with registry.activate():  # the copy downloads `models:/...` through MLflow's global registry: this one
+        copied = registry.client.copy_model_version(f"models:/{source_name}/{number}", target_name)
     copied_artifact = model_artifact_hash(registry, target_name, copied.version)
     if copied_artifact != artifact:
         registry.client.delete_model_version(target_name, copied.version)

@@ -9,15 +9,18 @@ import pytest
 
 from gates.deployment_gate import DeploymentGate
 from lakegate.cli.endpoint_manager import endpoint_manager
+from lakegate.lake import Lake
 from lakegate.ledger import Ledger
 from lakegate.platform import Platform
 from lakegate.registry import Registry
 from lakegate.serving.databricks_endpoints import DatabricksEndpoints
 from lakegate.serving.endpoints import EndpointNotFound, ServedEntity
 from ml_assets.deployment.endpoints import gated_endpoints, read_endpoints
+from ml_assets.deployment.observe import canary_observer
 from ml_assets.deployment.rollout import run_canary
 from tests.emulator.conftest import MODEL
-from tests.emulator.test_databricks_serving import POLICY, V1, V2, Load
+from tests.emulator.endpoint_load import EndpointLoad
+from tests.emulator.test_databricks_serving import POLICY, RECORDS, V1, V2
 
 pytestmark = pytest.mark.integration
 ENV = "databricks"
@@ -40,8 +43,9 @@ def test_the_canary_and_rollback_of_the_pipeline_run_on_model_serving(workspace,
     v1, v2 = (ServedEntity(name=n, entity_name=MODEL, entity_version=v) for n, v in ((V1, "1"), (V2, "2")))
     first = run_canary(endpoints, ENDPOINT, v1, POLICY, lambda *_: None, actor="deployment", reason="champion v1")
     assert first.first_deployment and first.succeeded
-    with Load(emulator, endpoint=ENDPOINT) as load:
-        ramp = run_canary(endpoints, ENDPOINT, v2, POLICY, load.observe, actor="deployment", reason="champion v2")
+    observe = canary_observer(True, endpoints, Lake(emulator.root / "unity-catalog"), "dev", ENDPOINT)  # the asset's
+    with EndpointLoad(emulator, ENDPOINT, RECORDS) as load:
+        ramp = run_canary(endpoints, ENDPOINT, v2, POLICY, observe, actor="deployment", reason="champion v2")
         assert ramp.succeeded, ramp.reason
         assert [step.traffic for step in ramp.steps] == [25, 50, 100]
         assert read_endpoints(platform).get(ENDPOINT).config.traffic_config.shares() == {V1: 0, V2: 100}

@@ -1,9 +1,9 @@
 """Lakegate's Databricks EndpointManager (lakegate/serving/databricks_endpoints.py) against the emulator.
 
 The product reaches the workspace only through databricks-sdk; the canary ramp and rollback are
-ml_assets/deployment/rollout.py unchanged. Its `observe` is fed by the load these tests send (the
-emulator writes no inference table, docs/databricks-emulator.md): each answered request's served
-entity (the `served-model-name` header), status, latency and scores, as the inference log has them.
+ml_assets/deployment/rollout.py unchanged. The canary observes what Databricks captures: the
+endpoint's payload table (`auto_capture_config`), read by lakegate/serving/payload_table.py; the
+load these tests send keeps each answer too, to check that table against what callers saw.
 """
 
 from __future__ import annotations
@@ -11,23 +11,24 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 
 import pandas as pd
 import pytest
-from databricks.sdk.errors import DatabricksError
 from databricks.sdk.service.serving import (EndpointCoreConfigInput, EndpointStateConfigUpdate, EndpointStateReady,
                                             ServedEntityInput, ServingEndpointDetailed)
 from mlflow.deployments import get_deploy_client
 
 from gates.deployment_policy import DeploymentPolicy
 from lakegate.environment import DatabricksServingConfig
+from lakegate.lake import Lake
 from lakegate.ledger import Ledger, SecretInRecordError
 from lakegate.serving.databricks_endpoints import HISTORY_TAG, DatabricksEndpoints
 from lakegate.serving.endpoints import EndpointError, EndpointNotFound, ServedEntity, single_version_config
+from lakegate.serving.payload_table import payload_observer
 from ml_assets.deployment.rollout import run_canary
 from tests.cli import run_in_process
 from tests.emulator.conftest import FEATURES, MODEL
+from tests.emulator.endpoint_load import EndpointLoad
 
 pytestmark = pytest.mark.integration
 ENDPOINT = "dev-triage"
@@ -39,48 +40,6 @@ POLICY = DeploymentPolicy(version="2026-12-02.1", environment="databricks", poll
                                   "max_caller_error_rate_increase": 0.0, "max_p99_latency_ms": 5000,
                                   "max_p99_latency_ratio": 20, "max_score_psi": 0.2, "min_labelled": 1,
                                   "max_precision_drop": 0.1, "max_recall_drop": 0.1})
-
-
-@dataclass
-class Load:
-    """Threads querying the endpoint through databricks-sdk, each answer kept as an inference-log row."""
-
-    emulator: object
-    threads: int = 3
-    endpoint: str = ENDPOINT
-    rows: list[dict] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> "Load":
-        self._workers = [threading.Thread(target=self._send, daemon=True) for _ in range(self.threads)]
-        for worker in self._workers:
-            worker.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for worker in self._workers:
-            worker.join(30)
-
-    def _send(self) -> None:
-        client = self.emulator.client()  # one WorkspaceClient per thread
-        while not self._stop.is_set():
-            started = time.time()
-            try:
-                answer = client.serving_endpoints.query(self.endpoint, dataframe_records=RECORDS)
-                row = {"served_entity": answer.served_model_name, "status_code": 200,
-                       "scores": [float(p) for p in answer.predictions]}
-            except DatabricksError as error:
-                row = {"served_entity": None, "status_code": getattr(error, "status_code", None) or 500, "scores": None,
-                       "error": str(error)}
-            self.rows.append({**row, "timestamp": started, "latency_ms": (time.time() - started) * 1000})
-
-    def observe(self, canary: str, incumbent: str, since: float) -> pd.DataFrame:
-        frame = pd.DataFrame(list(self.rows))
-        return frame[(frame["timestamp"] >= since) & frame["served_entity"].isin([canary, incumbent])]
-
-    def failed(self) -> list[dict]:
-        return [row for row in self.rows if row["status_code"] != 200]
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +64,9 @@ def test_create_canary_ramp_and_rollback_under_load_through_the_sdk(manager, wor
     assert manager.inference_table(ENDPOINT, "dev") == "dev.serving.dev_triage_payload"
 
     new = ServedEntity(name=V2, entity_name=MODEL, entity_version="2")
-    with Load(emulator) as load:
-        result = run_canary(manager, ENDPOINT, new, POLICY, load.observe, actor="alice", reason="release v2")
+    captured = payload_observer(Lake(emulator.root / "unity-catalog"), manager, ENDPOINT)
+    with EndpointLoad(emulator, ENDPOINT, RECORDS) as load:
+        result = run_canary(manager, ENDPOINT, new, POLICY, captured, actor="alice", reason="release v2")
         assert result.succeeded, result.reason
         assert [s.traffic for s in result.steps] == [25, 50, 100]
         assert all(s.health.healthy and s.health.canary.requests >= 12 for s in result.steps[:2])
@@ -118,6 +78,12 @@ def test_create_canary_ramp_and_rollback_under_load_through_the_sdk(manager, wor
         time.sleep(1)
     assert rolled.config.traffic_config.shares() == {V1: 100, V2: 0} and rolled.stable_history == (V1,)
     assert load.failed() == [] and len(load.rows) > 100
+    time.sleep(1.5)  # the emulator appends captured requests every second, as Databricks does later
+    table = captured(V2, V1, 0).to_pandas()  # every request of both entities, as Databricks captured it
+    sent = pd.DataFrame(load.rows)
+    assert table["served_entity"].value_counts().to_dict() == sent["served_entity"].value_counts().to_dict()
+    assert set(table["status_code"]) == {200} and table["latency_ms"].notna().all()
+    assert {tuple(json.loads(body)["predictions"]) for body in table["response"]} == {tuple(r["scores"]) for r in load.rows}
     after = {row["served_entity"] for row in load.rows if row["timestamp"] > rolled_back_at}
     assert after == {V1}
     records = Ledger.for_home(home).records()

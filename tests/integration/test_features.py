@@ -143,6 +143,17 @@ def test_online_store_serves_latest_values_and_parity_catches_a_corrupt_row(spar
     assert {"view": "member_claims_90d", "key": "mA", "feature": "member_amount_90d", "online": 1.0, "offline": 400.0} in broken.mismatches
 
 
+def test_views_whose_offline_table_is_not_built_are_left_out_and_fail_parity_for_a_model_that_needs_them(spark, lake, home):
+    build_views(spark, lake, now=dt.datetime(2026, 6, 1, tzinfo=UTC))  # the claims views only
+    machine = [view for view in FEATURE_VIEWS.values() if view not in CLAIMS_VIEWS]
+    path = home / "online" / "features.sqlite"
+    result = materialize_online(lake, "dev", [*CLAIMS_VIEWS, *machine], path, as_of=dt.datetime(2026, 6, 1, tzinfo=UTC))
+    assert set(result.not_built) == {view.name for view in machine} and set(result.rows) == {v.name for v in CLAIMS_VIEWS}
+    assert check_parity(lake, "dev", OnlineStore(path, CLAIMS_VIEWS), CLAIMS_VIEWS).passed
+    needs_machine = check_parity(lake, "dev", OnlineStore(path, machine[:1]), machine[:1])
+    assert needs_machine.mismatches == [{"view": machine[0].name, "problem": "view missing from the online store"}]
+
+
 def test_as_of_join_prefers_the_latest_event_not_the_latest_visible_row(spark):
     """A backfill of an old event, visible later, must not displace a newer event's value."""
     from ml_assets.features.pit import ROW_ID, as_of_join

@@ -230,7 +230,7 @@ def test_bad_policies_are_refused_with_a_clear_message(tmp_path, change, message
 
 
 def test_unknown_environment_names_the_known_ones():
-    with pytest.raises(PolicyError, match="known: dev, local, prod, test"):
+    with pytest.raises(PolicyError, match="known: databricks, dev, local, prod, test"):
         load_deployment_policy("staging", CLAIMS_POLICIES)
 
 

@@ -17,6 +17,24 @@ def test_each_shipped_environment_loads(name, catalog):
     assert load_environment(name).catalog == catalog
 
 
+def test_an_environment_is_judged_by_its_own_policies_unless_it_names_a_set(env_dir):
+    (env_dir / "x.yaml").write_text("name: x\ncatalog: dev\n")
+    (env_dir / "y.yaml").write_text("name: y\ncatalog: dev\npolicies: {promotion: local}\n")
+    (env_dir / "z.yaml").write_text("name: z\ncatalog: dev\npolicies: {promotion: ../prod}\n")
+    (env_dir / "w.yaml").write_text("name: w\ncatalog: dev\npolicies: {training: local}\n")
+    assert [load_environment("x").policy_set(kind) for kind in ("promotion", "deployment", "monitoring")] == ["x"] * 3
+    assert (load_environment("y").policy_set("promotion"), load_environment("y").policy_set("deployment")) == ("local", "y")
+    for bad, field in (("z", "policies.promotion"), ("w", "policies.training")):
+        with pytest.raises(ConfigError, match=field):
+            load_environment(bad)
+
+
+def test_the_databricks_trial_is_gated_and_monitored_as_the_laptop_and_deploys_by_its_own_policy():
+    trial = load_environment("databricks")
+    assert [trial.policy_set(kind) for kind in ("promotion", "deployment", "monitoring")] == ["local", "databricks", "local"]
+    assert load_environment("prod").policy_set("promotion") == "prod"
+
+
 def test_default_is_local(monkeypatch):
     monkeypatch.delenv("LAKEGATE_ENV", raising=False)
     assert load_environment().name == "local"
