@@ -222,6 +222,9 @@ class Registry:
             return Path(local).read_bytes()
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
+        """Where a person opens the run: the workspace's MLflow UI on Databricks, else the local `make mlflow-ui`."""
+        if self.tracking_uri == DATABRICKS_TRACKING_URI:
+            return f"{workspace_host()}/ml/experiments/{experiment_id}/runs/{run_id}"
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
 
     # registered models

@@ -155,6 +155,8 @@ def test_model_lineage_traces_the_candidate_to_the_landed_files_through_the_work
     assert {TRAINING_SET, "dev.silver.claims", "dev.bronze.claims", "dev.features.member_claims_90d"} <= set(tables)
     landed = {path.relative_to(graph.home / "landing").as_posix() for path in (graph.home / "landing").rglob("*.csv")}
     assert files == landed
+    run = graph.lineage["run"]  # opened in the workspace's MLflow UI, not a local one
+    assert run["url"] == f"{graph.emulator.host}/ml/experiments/{run['experiment_id']}/runs/{run['id']}"
     workspace_lake = Lake(graph.emulator.root / "unity-catalog")  # what the job runs wrote
     assert {table: workspace_lake.version(table) for table in tables} == tables
 

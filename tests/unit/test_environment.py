@@ -7,6 +7,7 @@ from lakegate.databricks import workspace_host
 from lakegate.engine import EngineNotAvailable, spark_remote_url
 from lakegate.environment import ConfigError, EngineConfig, PiiConfig, load_environment
 from lakegate.pii import resolve_hmac_key
+from lakegate.registry import Registry
 
 ENVIRONMENTS = environment.ENVIRONMENTS_DIR  # the project's own files (env_dir swaps the folder)
 
@@ -148,3 +149,12 @@ def test_the_workspace_url_must_be_a_url(monkeypatch):
         workspace_host()
     monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1.azuredatabricks.net/")
     assert workspace_host() == "https://adb-1.azuredatabricks.net"
+
+
+def test_a_run_opens_in_the_workspaces_mlflow_ui_on_databricks_and_in_the_local_ui_otherwise(monkeypatch):
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1.azuredatabricks.net/")
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-not-a-token")
+    on_workspace = Registry("databricks", "databricks-uc").run_url("7", "abc")
+    assert on_workspace == "https://adb-1.azuredatabricks.net/ml/experiments/7/runs/abc"
+    assert Registry("sqlite:///x.db", "sqlite:///x.db", ui_url="http://127.0.0.1:5000").run_url("7", "abc") \
+        == "http://127.0.0.1:5000/#/experiments/7/runs/abc"
