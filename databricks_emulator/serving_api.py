@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-import time
 
 from databricks_emulator.payload_tables import Captured, PayloadTables
 from databricks_emulator.serving import ServingEndpoints, now_ms

@@ -76,13 +76,10 @@ def answer(rest: str, status: int, body: bytes) -> bytes:
     if status != 200 or not rest.startswith("model-versions/"):
         return body
     document = json.loads(body)
-    for listed in document.get("model_versions", []):
-        _with_model_id(listed)
-    if rest not in ("model-versions/create", "model-versions/finalize"):
-        if "model_version" in document:
-            _with_model_id(document["model_version"])
-        return json.dumps(document).encode()
-    version = _with_model_id(document.get("model_version", {}))
-    version["storage_location"] = f"dbfs:{models_path(version.get('name', ''), version.get('version', ''))}"
-    version["status"] = "PENDING_REGISTRATION" if rest == "model-versions/create" else "READY"
+    for version in [*document.get("model_versions", []), *filter(None, [document.get("model_version")])]:
+        _with_model_id(version)
+    if rest in ("model-versions/create", "model-versions/finalize"):
+        version = document.get("model_version", {})
+        version["storage_location"] = f"dbfs:{models_path(version.get('name', ''), version.get('version', ''))}"
+        version["status"] = "PENDING_REGISTRATION" if rest == "model-versions/create" else "READY"
     return json.dumps(document).encode()

@@ -28,9 +28,10 @@ from lakegate.lake import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.endpoints import ServedEntity
+from lakegate.serving.environment_endpoints import canary_observer
 from ml_assets import keys
 from ml_assets.deployment.endpoints import gated_endpoints
-from ml_assets.deployment.observe import canary_observer, outcomes_reader
+from ml_assets.deployment.observe import outcomes_reader
 from ml_assets.deployment.rollout import run_canary
 from ml_assets.spec import UseCase
 
@@ -84,7 +85,7 @@ def build_deployment(use_case: UseCase) -> tuple[list[dg.AssetsDefinition], list
         entity = ServedEntity(name=ServedEntity.default_name(name, version), entity_name=name, entity_version=version)
         policy = load_deployment_policy(platform.policy_set("deployment"), policies_dir(use_case.name), governance=governance)
         endpoints = gated_endpoints(platform, registry)
-        observe = canary_observer(platform.env().databricks is not None, endpoints, lake.lake(), lake.catalog, endpoint)
+        observe = canary_observer(platform.env(), endpoints, lake.lake(), lake.catalog, endpoint)
         result = run_canary(
             endpoints, endpoint, entity, policy, observe, actor=_actor(),
             reason=f"deploy champion {name} v{version}", outcomes=outcomes_reader(lake.lake(), lake.catalog, use_case.label),

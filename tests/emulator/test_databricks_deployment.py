@@ -15,8 +15,8 @@ from lakegate.platform import Platform
 from lakegate.registry import Registry
 from lakegate.serving.databricks_endpoints import DatabricksEndpoints
 from lakegate.serving.endpoints import EndpointNotFound, ServedEntity
+from lakegate.serving.environment_endpoints import canary_observer
 from ml_assets.deployment.endpoints import gated_endpoints, read_endpoints
-from ml_assets.deployment.observe import canary_observer
 from ml_assets.deployment.rollout import run_canary
 from tests.emulator.conftest import MODEL
 from tests.emulator.endpoint_load import EndpointLoad
@@ -43,7 +43,7 @@ def test_the_canary_and_rollback_of_the_pipeline_run_on_model_serving(workspace,
     v1, v2 = (ServedEntity(name=n, entity_name=MODEL, entity_version=v) for n, v in ((V1, "1"), (V2, "2")))
     first = run_canary(endpoints, ENDPOINT, v1, POLICY, lambda *_: None, actor="deployment", reason="champion v1")
     assert first.first_deployment and first.succeeded
-    observe = canary_observer(True, endpoints, Lake(emulator.root / "unity-catalog"), "dev", ENDPOINT)  # the asset's
+    observe = canary_observer(platform.env(), endpoints, Lake(emulator.root / "unity-catalog"), "dev", ENDPOINT)  # the asset's
     with EndpointLoad(emulator, ENDPOINT, RECORDS) as load:
         ramp = run_canary(endpoints, ENDPOINT, v2, POLICY, observe, actor="deployment", reason="champion v2")
         assert ramp.succeeded, ramp.reason
