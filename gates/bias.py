@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 
 from gates.performance import as_labels
 from gates.policy import BIAS, GateInputError, PromotionPolicy, run_gate
@@ -43,14 +42,20 @@ def _negatives(y_true, y_pred, sample_weight) -> int:
     return int(np.sum(sample_weight * (1 - y_true)))
 
 
-METRICS = {
-    "selection_rate": partial(selection_rate, pos_label=1),
-    "tpr": partial(true_positive_rate, pos_label=1),
-    "fpr": partial(false_positive_rate, pos_label=1),
-    "rows": _rows,
-    "positives": _positives,
-    "negatives": _negatives,
-}
+def _metrics() -> dict:
+    """MetricFrame's metrics. fairlearn (and scikit-learn under it, about 1 s) loads when a gate
+    judges, not when the graph's definitions load."""
+    from fairlearn.metrics import false_positive_rate, selection_rate, true_positive_rate
+
+    return {
+        "selection_rate": partial(selection_rate, pos_label=1),
+        "tpr": partial(true_positive_rate, pos_label=1),
+        "fpr": partial(false_positive_rate, pos_label=1),
+        "rows": _rows,
+        "positives": _positives,
+        "negatives": _negatives,
+    }
+
 # Each judged rate, the count it rests on, and the policy field bounding its difference.
 RATES = (
     ("selection_rate", "rows", "max_selection_rate_difference"),
@@ -120,11 +125,14 @@ def _judge_attribute(attribute: str, y: np.ndarray, flags: np.ndarray, values: p
                      policy: PromotionPolicy) -> tuple[dict[str, Any], list[str]]:
     p = policy.bias
     cells = confusion_cells(y, flags, values)
+    from fairlearn.metrics import MetricFrame
+
+    metrics = _metrics()
     with warnings.catch_warnings():  # a group without positives or negatives has no TPR or FPR: not judged
         warnings.simplefilter("ignore")
-        frame = MetricFrame(metrics=METRICS, y_true=cells["y_true"].to_numpy(), y_pred=cells["y_pred"].to_numpy(),
+        frame = MetricFrame(metrics=metrics, y_true=cells["y_true"].to_numpy(), y_pred=cells["y_pred"].to_numpy(),
                             sensitive_features=cells["group"].to_numpy(),
-                            sample_params={name: {"sample_weight": cells["rows"].to_numpy()} for name in METRICS})
+                            sample_params={name: {"sample_weight": cells["rows"].to_numpy()} for name in metrics})
     by_group = frame.by_group
     groups: dict[str, dict[str, Any]] = {}
     for label, row in by_group.iterrows():

@@ -6,21 +6,23 @@ writes NULLs when an append's types do not match, and delta-rs casts numeric str
 the table itself never refuses) and the column schema the Dagster UI shows for the asset. The
 schema is strict: a column the contract does not name, or one it names that is missing, is a
 violation too. Messages name the table, the column and the rule, never a value (pandera's own
-texts can quote rows; only the type-mismatch text, which names types, is passed on).
+texts can quote rows; only the type-mismatch text, which names types, is passed on). pandera
+(0.6 s to import) loads when data is first checked: declaring a contract does not need it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from lakehouse_assets.pandera_import import ValidationDepth, config_context
-from lakehouse_assets.pandera_import import pandera_pyspark as pa
+
+if TYPE_CHECKING:
+    from lakehouse_assets.pandera_import import pandera_pyspark as pa
 
 # Contract type names (Spark SQL's) and the Spark types the data must have.
 SPARK_TYPES: dict[str, T.DataType] = {
@@ -80,6 +82,8 @@ class ContractViolation(Exception):
 
 def pandera_schema(table: str, columns: tuple[ColumnContract, ...], unique: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """The pandera (pyspark) schema of a contract: strict, so no column comes or goes unnoticed."""
+    from lakehouse_assets.pandera_import import pandera_pyspark as pa
+
     return pa.DataFrameSchema(
         {c.name: pa.Column(SPARK_TYPES[c.dtype], checks=_checks(c), nullable=c.nullable, description=c.description or None)
          for c in columns},
@@ -90,6 +94,8 @@ def pandera_schema(table: str, columns: tuple[ColumnContract, ...], unique: tupl
 
 
 def _checks(c: ColumnContract) -> list[pa.Check]:
+    from lakehouse_assets.pandera_import import pandera_pyspark as pa
+
     checks = [pa.Check.isin(list(c.one_of))] if c.one_of else []
     checks += [pa.Check.ge(c.minimum)] if c.minimum is not None else []
     checks += [pa.Check.lt(c.below)] if c.below is not None else []
@@ -98,6 +104,8 @@ def _checks(c: ColumnContract) -> list[pa.Check]:
 
 def violations(df: DataFrame, table: str, columns: tuple[ColumnContract, ...], unique: tuple[str, ...] = ()) -> list[Violation]:
     """Every way `df` breaks the contract (empty when it holds)."""
+    from lakehouse_assets.pandera_import import ValidationDepth, config_context
+
     # Always the whole contract: PANDERA_VALIDATION_ENABLED or _DEPTH in the environment never waive it.
     with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
         errors = pandera_schema(table, columns, unique).validate(df).pandera.errors

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import rankdata
 
 QUALITY_FIELDS = ("precision", "recall", "f1_score", "roc_auc", "false_positive_rate", "false_negative_rate",
                   "label_coverage")
@@ -60,6 +59,8 @@ def _roc_auc(y: np.ndarray, scores: np.ndarray) -> float | None:
     positives, negatives = int(y.sum()), int((~y).sum())
     if positives == 0 or negatives == 0 or np.isnan(scores).any():
         return None
+    from scipy.stats import rankdata  # scipy.stats loads when a monitor runs, not when the graph loads
+
     ranks = rankdata(scores)
     return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 

@@ -27,7 +27,6 @@ from ml_assets import keys
 from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.features.online import OnlineStore, online_store_path
 from ml_assets.features.parity import check_parity
-from ml_assets.promotion.evaluation import build_evaluation, quarantine_shares
 from ml_assets.promotion.promote import PromotionRefused, promote
 from ml_assets.spec import UseCase
 
@@ -67,6 +66,9 @@ def automated_verdicts(use_case: UseCase, instance: dg.DagsterInstance, lake: La
                        registry: Registry, governance: Governance, version: str):
     """The automated gates on the candidate `version`, evaluated now (by the check, and again by the
     test promotion right before it acts), under the use case's signed promotion policy."""
+    # the evaluation scores with the model (scikit-learn, MLflow): loaded when a gate judges, not with the graph
+    from ml_assets.promotion.evaluation import build_evaluation, quarantine_shares
+
     catalog, store = lake.catalog, lake.lake()
     views = [FEATURE_VIEWS[name] for name in use_case.feature_views]  # what this model is served with
     evidence = CandidateEvidence(

@@ -17,7 +17,6 @@ from lakegate.lake import LakeResource, lineage_metadata
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.endpoints import ServedEntity
-from lakegate.serving.models import load_served_model
 from ml_assets import keys
 from ml_assets.features.assets import ONLINE_STORE_KEY
 from ml_assets.features.serving import enricher_for
@@ -42,6 +41,8 @@ def build_batch_scoring(use_case: UseCase) -> dg.AssetsDefinition:
     )
     def batch_scores(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform,
                      mlflow: MlflowRegistry) -> dg.MaterializeResult:
+        from lakegate.serving.models import load_served_model  # MLflow's pyfunc: when it runs, not with the graph
+
         started, day = time.perf_counter(), dt.date.fromisoformat(context.partition_key)
         registry, store = mlflow.registry(), lake.lake()
         version = registry.alias_version(model, "champion")

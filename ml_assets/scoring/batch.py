@@ -10,15 +10,18 @@ rule it broke (the endpoint's 400), never scored and never dropped silently.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakegate.monitoring.inference_rows import RECORD_KEY
-from lakegate.serving.models import ServedModel
 from ml_assets.features.request_rules import row_problem
 from ml_assets.spec import UseCase
+
+if TYPE_CHECKING:  # the serving path loads MLflow: with a scoring run, not with the graph
+    from lakegate.serving.models import ServedModel
 
 SCORING_DATE = "scoring_date"  # the event day the row belongs to: one day is one replaced slice of the table
 SCHEMA = pa.schema([

@@ -1,6 +1,8 @@
 """The candidate model asset of a use case, made from its spec: train on its training set, log to
 MLflow, register it in the environment's catalog with the alias `challenger`. The logic is in plain
-functions (run.py)."""
+functions (run.py), imported when the asset runs: scikit-learn, MLflow and matplotlib load with a
+training, not with the graph's definitions (every `lakegate` command and the Dagster code location
+load those)."""
 
 import dagster as dg
 
@@ -9,8 +11,6 @@ from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from ml_assets import keys
 from ml_assets.spec import UseCase
-from ml_assets.training.evaluation import METRICS
-from ml_assets.training.run import train_and_register
 
 
 def build_model_asset(use_case: UseCase) -> dg.AssetsDefinition:
@@ -37,6 +37,9 @@ def build_model_asset(use_case: UseCase) -> dg.AssetsDefinition:
 
 def _train(context: dg.AssetExecutionContext, lake: LakeResource, platform: Platform, mlflow: MlflowRegistry,
            use_case: UseCase) -> dg.MaterializeResult:
+    from ml_assets.training.evaluation import METRICS  # when it runs (the module docstring says why)
+    from ml_assets.training.run import train_and_register
+
     catalog = lake.catalog
     registry = mlflow.registry()
     outcome = train_and_register(

@@ -1,24 +1,30 @@
 """Evaluation images (PNG): ROC and precision-recall curves, confusion matrix, feature importance.
 
 Figures are built with matplotlib's object API on the Agg canvas: no pyplot, no global backend,
-no display needed.
+no display needed. matplotlib (about 1 s to import) loads when the first figure is drawn, not when
+the graph's definitions load.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import precision_recall_curve, roc_curve
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PNG_FILES = ("roc_curve.png", "pr_curve.png", "confusion_matrix.png", "feature_importance.png")
 
 
 def _figure(width: float = 5.5, height: float = 4.5) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig

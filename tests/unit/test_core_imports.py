@@ -2,10 +2,13 @@
 (`lakegate/definitions.py`) and the CLI (`lakegate/cli/`) join the layers."""
 
 import ast
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "lakegate"
 ASSET_PACKAGES = ("ml_assets", "lakehouse_assets", "gates")
@@ -43,12 +46,34 @@ def test_importing_every_core_module_loads_no_asset_package():
     assert done.stdout.strip() == "[]", done.stdout
 
 
-def test_loading_the_code_location_leaves_pyarrow_converting_time_zones():
-    # pandera sets PYARROW_IGNORE_TIMEZONE on import; with it set, aware datetimes lose their zone.
-    script = ("import datetime as dt, os, pyarrow as pa\nimport lakegate.definitions\n"
+# Libraries a run needs and the graph's definitions do not: every `lakegate` command and the Dagster
+# code location load the definitions, so these load with the asset that uses them (issue 16).
+RUN_TIME_LIBRARIES = ("sklearn", "mlflow", "matplotlib", "pandera", "fairlearn", "scipy.stats")
+
+
+@pytest.fixture(scope="module")
+def code_location() -> dict:
+    """In a fresh interpreter: the run-time libraries loaded by `import lakegate.definitions`, then
+    (after a silver run's contract import, which loads pandera) PYARROW_IGNORE_TIMEZONE and how pyarrow
+    stores 23:30 at UTC-5."""
+    script = ("import datetime as dt, json, os, sys, pyarrow as pa\nimport lakegate.definitions\n"
+              f"loaded = sorted(m for m in {RUN_TIME_LIBRARIES!r} if m in sys.modules)\n"
+              "import lakehouse_assets.pandera_import\n"
               "t = dt.datetime(2025, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))\n"
-              "print(os.environ.get('PYARROW_IGNORE_TIMEZONE'), pa.array([t], pa.timestamp('us', tz='UTC'))[0])")
+              "print(json.dumps({'loaded': loaded, 'pandera': 'pandera' in sys.modules, "
+              "'variable': os.environ.get('PYARROW_IGNORE_TIMEZONE'), "
+              "'stored': str(pa.array([t], pa.timestamp('us', tz='UTC'))[0])}))")
     env = {k: v for k, v in os.environ.items() if k != "PYARROW_IGNORE_TIMEZONE"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["None", "2025-03-02", "04:30:00+00:00"]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_loading_the_code_location_leaves_the_run_time_libraries_unloaded(code_location):
+    assert code_location["loaded"] == []
+
+
+def test_a_contract_check_leaves_pyarrow_converting_time_zones(code_location):
+    # pandera sets PYARROW_IGNORE_TIMEZONE on import; with it set, aware datetimes lose their zone.
+    assert code_location["pandera"]
+    assert (code_location["variable"], code_location["stored"]) == (None, "2025-03-02 04:30:00+00:00")
