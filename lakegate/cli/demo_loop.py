@@ -39,15 +39,17 @@ DRAIN_TIMEOUT_SECONDS = 60
 def show_the_loop(home: Path, use_cases: list) -> bool:
     from ml_assets.features.drift_scenarios import DRIFT_SCENARIOS
 
-    for use_case in use_cases:
-        scenario = DRIFT_SCENARIOS.get(use_case.name)
-        if scenario is None:
-            continue
+    scenarios = [(u, DRIFT_SCENARIOS[u.name]) for u in use_cases if u.name in DRIFT_SCENARIOS]
+    for use_case, scenario in scenarios:
         if scenario.second_champion and not (_second_champion(home, use_case) and _rehearse(home, use_case)):
             return False
-        if not _provoke_and_watch(home, use_case, scenario):
-            return False
-    return True
+    if not scenarios:
+        return True
+    server = DemoServer.start(home)  # one serving runtime for every use case's traffic (a start is ~8 s)
+    try:
+        return all(_provoke_and_watch(home, use_case, scenario, server) for use_case, scenario in scenarios)
+    finally:
+        server.stop()
 
 
 def _second_champion(home: Path, use_case) -> bool:
@@ -83,41 +85,37 @@ def _rehearse(home: Path, use_case) -> bool:
     return True
 
 
-def _provoke_and_watch(home: Path, use_case, scenario) -> bool:
+def _provoke_and_watch(home: Path, use_case, scenario, server: DemoServer) -> bool:
     from ml_assets import keys
     from ml_assets.features.request_samples import REQUEST_SAMPLES
 
     endpoint = keys.endpoint_name(use_case)
     lake, table = Lake(home / "lake"), inference_table_name(current_environment().catalog, endpoint)
-    server = DemoServer.start(home)
-    try:
-        bodies = scenario.requests(home / "landing")
-        before = lake.read_arrow(table, columns=["request_id"]).num_rows
-        console.print(f"[bold]drift[/]: replaying {len(bodies):,} requests from a changed population against {endpoint}")
-        statuses, predictions = send_each(server, endpoint, bodies, use_case.entity_rows.key)
-        console.print(f"answered by status: {dict(statuses)}")
-        _wait_for_rows(lake, table, before + len(bodies))
-        if scenario.land_labels is not None:
-            landed = scenario.land_labels(home / "landing", predictions)
-            console.print(f"their outcomes arrive later, the other way round from the predictions: {landed}")
-            print_summary(run_graph(" or ".join(f"key:{k.to_user_string()}" for k in scenario.label_assets)))
-        monitored = run_graph(f"key:{keys.monitor_key(use_case).to_user_string()}")
-        print_summary(monitored)
-        if not monitored.success:
-            console.print(f"[red]the monitor failed[/]: {monitored.failure}")
-            return False
-        print_verdicts(monitored)
-        traffic = server.replay(endpoint, REQUEST_SAMPLES[use_case.name](home / "landing"))
-        console.print(f"normal traffic flows while the remediation sensor evaluates the verdicts on {endpoint}")
-        started = time.monotonic()
-        outcome = evaluate_sensor(f"{use_case.name}_remediation")
-        console.print(f"remediation took {time.monotonic() - started:.1f} s; {_describe(outcome)}")
-        time.sleep(1.0)  # a second of traffic after the switch
-        during = traffic.stop()
-        failed = sum(n for status, n in during.items() if not (isinstance(status, int) and status < 500))
-        console.print(f"requests during the rollback by status: {dict(during)}; failed (5xx or no answer): {failed}")
-    finally:
-        server.stop()
+    bodies = scenario.requests(home / "landing")
+    before = lake.read_arrow(table, columns=["request_id"]).num_rows
+    console.print(f"[bold]drift[/]: replaying {len(bodies):,} requests from a changed population against {endpoint}")
+    statuses, predictions = send_each(server, endpoint, bodies, use_case.entity_rows.key)
+    console.print(f"answered by status: {dict(statuses)}")
+    _wait_for_rows(lake, table, before + len(bodies))
+    if scenario.land_labels is not None:
+        landed = scenario.land_labels(home / "landing", predictions)
+        console.print(f"their outcomes arrive later, the other way round from the predictions: {landed}")
+        print_summary(run_graph(" or ".join(f"key:{k.to_user_string()}" for k in scenario.label_assets)))
+    monitored = run_graph(f"key:{keys.monitor_key(use_case).to_user_string()}")
+    print_summary(monitored)
+    if not monitored.success:
+        console.print(f"[red]the monitor failed[/]: {monitored.failure}")
+        return False
+    print_verdicts(monitored)
+    traffic = server.replay(endpoint, REQUEST_SAMPLES[use_case.name](home / "landing"))
+    console.print(f"normal traffic flows while the remediation sensor evaluates the verdicts on {endpoint}")
+    started = time.monotonic()
+    outcome = evaluate_sensor(f"{use_case.name}_remediation")
+    console.print(f"remediation took {time.monotonic() - started:.1f} s; {_describe(outcome)}")
+    time.sleep(1.0)  # a second of traffic after the switch
+    during = traffic.stop()
+    failed = sum(n for status, n in during.items() if not (isinstance(status, int) and status < 500))
+    console.print(f"requests during the rollback by status: {dict(during)}; failed (5xx or no answer): {failed}")
     target = LocalEndpoints(home).get(endpoint).config.full_share_entity()
     console.print(f"{endpoint} now serves {target} at 100 %.  Look further: .venv/bin/lakegate monitor status {endpoint};  "
                   ".venv/bin/lakegate alerts list;  .venv/bin/lakegate audit verify --anchor;  "
