@@ -23,7 +23,7 @@ from lakegate.serving.control import LocalEndpoints
 from lakegate.trust import trust_dir
 from tests.browser import chromium, console_errors, figures, rendered
 from tests.e2e.conftest import ARTIFACTS as E2E_ARTIFACTS
-from tests.e2e.conftest import LAKEGATE, demo_env, run_cli
+from tests.e2e.conftest import LAKEGATE, cli_in_process, demo_env
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = E2E_ARTIFACTS / "dashboard"
@@ -178,10 +178,10 @@ def test_the_numbers_shown_are_the_metric_tables(served, browser):
 def test_the_model_pages_snapshot_in_the_evidence_bundle_verifies_and_renders_offline(served, browser, tmp_path):
     home, _, _ = served
     bundle = tmp_path / "evidence.zip"
-    exported = run_cli(home, "audit", "export", MODEL, "champion", str(bundle))
+    exported = cli_in_process(home, "audit", "export", MODEL, "champion", str(bundle))
     assert exported.returncode == 0, exported.stdout[-2000:] + exported.stderr[-2000:]
-    checked = run_cli(tmp_path / "auditor-home", "audit", "verify-bundle", str(bundle), "--trusted-keys",
-                      str(trust_dir(home) / "trusted_keys.yaml"))
+    checked = cli_in_process(tmp_path / "auditor-home", "audit", "verify-bundle", str(bundle), "--trusted-keys",
+                             str(trust_dir(home) / "trusted_keys.yaml"))
     assert checked.returncode == 0 and checked.stdout.startswith("OK:"), checked.stdout + checked.stderr
     with zipfile.ZipFile(bundle) as zf:
         html = zf.read("dashboard/model_page.html").decode()

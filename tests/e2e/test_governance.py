@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.e2e.conftest import cli_in_process, run_cli
+from tests.e2e.conftest import cli_in_process
 
 pytestmark = pytest.mark.e2e
 PROD, TEST = "prod.claims.triage_model", "test.claims.triage_model"
@@ -32,8 +32,7 @@ def cli(home: Path, *args: str):
 def chain(demo):
     home, result = demo
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    retrain = run_cli(home, "materialize", "key:ml/claims_triage_model or key:ml/claims_triage_test_model",
-                      LAKEGATE_PRINCIPAL="ana.trainer")
+    retrain = cli(home, "materialize", "key:ml/claims_triage_model or key:ml/claims_triage_test_model")
     assert retrain.returncode == 0, retrain.stdout[-3000:] + retrain.stderr[-3000:]
     assert challenger(home) == "2"
     return home
