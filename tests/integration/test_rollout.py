@@ -24,7 +24,7 @@ ENDPOINT = "claims-triage"
 MODEL = "dev.claims.triage_model"
 INCUMBENT = ServedEntity.default_name(MODEL, "1")  # triage_model-1
 NEW = ServedEntity(name=ServedEntity.default_name(MODEL, "2"), entity_name=MODEL, entity_version="2")
-POLICY = load_deployment_policy("local", CLAIMS_POLICIES)  # min_requests 200, max_wait 600 s, poll 1 s
+POLICY = load_deployment_policy("local", CLAIMS_POLICIES)  # min_requests 200, max_wait 600 s, poll 5 s
 
 
 class FakeClock:
@@ -79,7 +79,7 @@ def test_healthy_canary_takes_all_traffic_and_keeps_the_incumbent_at_zero(home, 
     assert manager.get(ENDPOINT).config.traffic_config.shares() == {INCUMBENT: 0, NEW.name: 100}
     assert [s.traffic for s in result.steps] == [10, 25, 50, 100] == [s.traffic for s in seen]
     assert all(s.health.healthy for s in result.steps[:3]) and result.steps[3].health is None
-    assert [s.seconds for s in result.steps] == [POLICY.poll_seconds] * 3 + [0.0]  # one poll of waiting per judged step
+    assert [s.seconds for s in result.steps] == [5.0, 5.0, 5.0, 0.0]  # one poll interval of waiting per judged step
     assert traffic_records(home) == [
         ("traffic_change", {INCUMBENT: 90, NEW.name: 10}),
         ("traffic_change", {INCUMBENT: 75, NEW.name: 25}),
