@@ -38,12 +38,12 @@ def _print_event(entry) -> None:
 
 
 def run_graph(selection: Optional[str]):
-    from lakegate.definitions import defs
+    from lakegate.definitions import definitions_for
     from lakegate.run import materialize
 
     env = current_environment()
     console.print(f"[bold]materializing[/] {selection or 'all assets'} in environment [bold]{env.name}[/] (catalog {env.catalog})")
-    outcome = materialize(defs, selection, on_event=_print_event, tags={"lakegate/env": env.name})
+    outcome = materialize(definitions_for(env), selection, on_event=_print_event, tags={"lakegate/env": env.name})
     return outcome
 
 
