@@ -3,6 +3,12 @@
 Materialized from the offline tables (latest event, then latest created, per key) into a fresh file
 that atomically replaces the old one, so a reader never sees half a refresh. A lookup is one
 primary-key read per view on a connection kept open per thread.
+
+A file is never changed once it is in place, so what a connection has read stays true until the
+file is replaced. Each thread keeps the rows it read for as long as its connection (TTLs are still
+judged at every lookup) and reopens, forgetting them, once it sees a new file: a serving worker
+answers keys it has seen from memory, and picks up a refresh within RECHECK_SECONDS, without a
+restart (before, its open connection kept reading the replaced file until the server restarted).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -94,6 +101,9 @@ def _write_view(db: sqlite3.Connection, view: FeatureView, latest: pa.Table) -> 
 class OnlineStore:
     """Read side: `lookup({"member_token": ..., "provider_id": ...})` → feature values by name."""
 
+    RECHECK_SECONDS = 1.0  # how long a thread may read a replaced file before it notices
+    CACHED_ROWS = 100_000  # rows kept per thread; past this the memory starts again (bounded, simple)
+
     def __init__(self, path: Path, views: Iterable[FeatureView]):
         if not path.exists():
             raise FileNotFoundError(f"online store {path} does not exist: materialize the online store asset first")
@@ -108,26 +118,38 @@ class OnlineStore:
         self._plans = [(self._queries[v.name], v.entity, None if v.ttl is None else v.ttl.total_seconds(),
                         tuple(v.feature_names)) for v in self.views]
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # Read-only, so a refresh (file replace) is picked up by reopening; see refresh().
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-            self._local.db = db
-        return db
+    def _reader(self) -> "_Reader":
+        reader = getattr(self._local, "reader", None)
+        now = time.monotonic()
+        if reader is not None and now - reader.checked_at >= self.RECHECK_SECONDS:
+            reader.checked_at = now
+            identity = _identity(self.path)
+            if identity is not None and identity != reader.identity:  # materialized again: read the new file
+                self.refresh()
+                reader = None
+        if reader is None:
+            reader = self._local.reader = _Reader(self.path)
+        return reader
 
     def refresh(self) -> None:
-        """Drop this thread's connection so the next lookup sees a newly materialized file."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Drop this thread's connection and the rows it read, so the next lookup reads the file anew."""
+        reader = getattr(self._local, "reader", None)
+        if reader is not None:
+            reader.db.close()
+            self._local.reader = None
 
     def lookup(self, keys: dict[str, Any], now: float | None = None) -> dict[str, Any]:
-        db = self._db()
+        reader = self._reader()
+        rows = reader.rows
+        if len(rows) > self.CACHED_ROWS:
+            rows.clear()
         out: dict[str, Any] = {}
         for query, entity, ttl_seconds, names in self._plans:
-            row = db.execute(query, (keys.get(entity),)).fetchone()
+            key = keys.get(entity)
+            try:
+                row = rows[query, key]
+            except KeyError:
+                row = rows[query, key] = reader.db.execute(query, (key,)).fetchone()
             fresh = row is not None and (
                 ttl_seconds is None or (now if now is not None else dt.datetime.now(dt.timezone.utc).timestamp()) - row[0] <= ttl_seconds
             )
@@ -138,6 +160,23 @@ class OnlineStore:
         return out
 
     def materializations(self) -> dict[str, dict]:
-        cursor = self._db().execute(f"SELECT view, offline_table, offline_version, rows, materialized_at FROM {META_TABLE}")
+        cursor = self._reader().db.execute(f"SELECT view, offline_table, offline_version, rows, materialized_at FROM {META_TABLE}")
         return {r[0]: {"offline_table": r[1], "offline_version": r[2], "rows": r[3], "materialized_at": r[4]} for r in cursor}
 
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:  # removed by hand: keep reading the file that is open
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+class _Reader:
+    """One thread's read-only connection to one version of the file, and the rows it has read."""
+
+    def __init__(self, path: Path):
+        self.identity = _identity(path)
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.rows: dict[tuple[str, Any], tuple | None] = {}
+        self.checked_at = time.monotonic()
