@@ -108,7 +108,7 @@ def main() -> None:
         from lakegate.cli.demo_people import sign_required_roles
         from lakegate.cli.serving_app import local_endpoints
         from lakegate.serving.endpoints import EndpointNotFound, parse_config
-        from ml_assets.keys import use_case_of
+        from ml_assets.registered_models import use_case_of
 
         tracking, artifacts = embedded_store(home)
         registry = Registry(tracking, tracking, artifacts)

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # dagster loads where a contract meets the graph: a serving worker reads the specs only
+    import dagster as dg
+
     from lakehouse_assets.pandera_import import pandera_pyspark as pa
 
 # Contract type names (Spark SQL's) and the Spark types the data must have.
@@ -76,6 +77,8 @@ class ContractViolation(Exception):
 
     def failure(self) -> dg.Failure:
         """What the asset fails with: the message, and every violation as metadata."""
+        import dagster as dg
+
         violations = [{"column": v.column, "rule": v.rule} for v in self.violations]
         return dg.Failure(description=str(self), metadata={"contract_violations": dg.MetadataValue.json(violations)})
 
@@ -134,6 +137,8 @@ def check_contract(df: DataFrame, table: str, columns: tuple[ColumnContract, ...
 
 def table_schema(columns: tuple[ColumnContract, ...], unique: tuple[str, ...] = ()) -> dg.TableSchema:
     """The contract as Dagster's column schema (metadata `dagster/column_schema`, shown in the UI)."""
+    import dagster as dg
+
     return dg.TableSchema(
         columns=[
             dg.TableColumn(

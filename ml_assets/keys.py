@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from lakegate.environment import CATALOGS
 from lakegate.names import USE_CASE_TAG
+from ml_assets.registered_models import use_case_of  # noqa: F401 - asked here too, by the graph
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 
@@ -95,11 +95,3 @@ def selection(stage: str) -> str:
 def excluding(*stages: str) -> str:
     """A Dagster asset selection clause leaving these stages of every use case out."""
     return " and ".join(f"not {selection(stage)}" for stage in stages)
-
-
-def use_case_of(model_name: str) -> str | None:
-    """The use case a registered model (`catalog.schema.model`) belongs to, from the specs alone."""
-    for use_case in USE_CASES.values():
-        if any(use_case.registered_model_name(catalog) == model_name for catalog in CATALOGS):
-            return use_case.name
-    return None

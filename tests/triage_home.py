@@ -58,7 +58,7 @@ def build_triage_home(home: Path) -> str:
 
 def write_empty_online_store(home: Path) -> Path:
     from ml_assets.features.definitions import FEATURE_VIEWS
-    from ml_assets.features.offline import EVENT
+    from ml_assets.features.views import EVENT
     from ml_assets.features.online import META_TABLE, _write_view, online_store_path
     from ml_assets.usecases import CLAIMS_TRIAGE
 

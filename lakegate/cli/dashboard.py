@@ -30,7 +30,7 @@ def model_page_snapshot(model: str, version: str) -> dict[str, bytes]:
     prod version is shown as it is served (its model_id in the metric tables); others with the defaults."""
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.registry import Registry
-    from ml_assets.keys import use_case_of
+    from ml_assets.registered_models import use_case_of
     from ml_assets.usecases import USE_CASES
 
     use_case = use_case_of(model)

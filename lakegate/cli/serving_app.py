@@ -17,7 +17,7 @@ from lakegate.registry import Registry
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.server import build_app
 from ml_assets.features.serving import enricher_for
-from ml_assets.keys import use_case_of
+from ml_assets.registered_models import use_case_of
 
 APP_FACTORY = "lakegate.cli.serving_app:create_app"
 

@@ -19,10 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakegate.lake import Lake
-from ml_assets.features.views import FeatureView
-
-CREATED = "created_timestamp"
-EVENT = "event_timestamp"
+from ml_assets.features.views import CREATED, EVENT, FeatureView
 
 
 @dataclass(frozen=True)

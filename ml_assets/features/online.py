@@ -20,14 +20,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakegate.lake import Lake
-from ml_assets.features.offline import CREATED, EVENT
-from ml_assets.features.views import FeatureView
+from ml_assets.features.views import CREATED, EVENT, FeatureView
+
+if TYPE_CHECKING:  # a serving worker reads the store and needs no lake (lakegate.lake imports dagster)
+    from lakegate.lake import Lake
 
 META_TABLE = "_materializations"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from ml_assets.features.offline import CREATED, EVENT
+from ml_assets.features.views import CREATED, EVENT
 from ml_assets.features.views import FeatureView
 
 ROW_ID = "_pit_row"

@@ -14,6 +14,10 @@ from typing import Callable
 
 from pyspark.sql import DataFrame
 
+# The two timestamps of every row of a view's offline table (and of the online store's selection).
+CREATED = "created_timestamp"
+EVENT = "event_timestamp"
+
 
 @dataclass(frozen=True)
 class Feature:

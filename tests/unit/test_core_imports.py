@@ -77,3 +77,13 @@ def test_a_contract_check_leaves_pyarrow_converting_time_zones(code_location):
     # pandera sets PYARROW_IGNORE_TIMEZONE on import; with it set, aware datetimes lose their zone.
     assert code_location["pandera"]
     assert (code_location["variable"], code_location["stored"]) == (None, "2025-03-02 04:30:00+00:00")
+
+
+def test_a_serving_worker_and_its_deployment_gate_load_no_orchestrator():
+    """uvicorn imports the worker's composition in every worker it starts (and again after a crash):
+    Dagster and the lake (about a second) are the orchestrator's, not a worker's."""
+    script = ("import sys\nimport lakegate.cli.serving_app\n"
+              "print(sorted(m for m in ('dagster', 'lakegate.lake', 'ml_assets.keys') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]", done.stdout

@@ -8,7 +8,7 @@ import sqlite3
 import pyarrow as pa
 
 from ml_assets.features.definitions import FEATURE_VIEWS
-from ml_assets.features.offline import CREATED, EVENT
+from ml_assets.features.views import CREATED, EVENT
 from ml_assets.features.online import OnlineStore, _write_view
 
 VIEW = FEATURE_VIEWS["provider_claims_90d"]  # one long feature, a 91-day TTL
