@@ -105,15 +105,18 @@ class Lake:
             commit_metadata = {**(commit_metadata or {}), "userMetadata": json.dumps({INPUTS_KEY: inputs})}
         path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written through the opened table, which the write brings to its new version: opening the log
+        # again for the version cost a replay per write (tens of ms on a long-lived log).
+        table = self.table(name) if self.exists(name) else None
         write_deltalake(
-            str(path),
+            table if table is not None else str(path),
             data,
             mode=mode,
             predicate=predicate,
             schema_mode="merge" if mode == "append" else None if predicate else "overwrite",
             commit_properties=CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None,
         )
-        return DeltaTable(str(path)).version()
+        return (table if table is not None else DeltaTable(str(path))).version()
 
     def read_spark(self, spark, name: str | TableName, version: int | None = None):
         reader = spark.read.format("delta")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,11 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT_ENV = "LAKEGATE_SERVE_DEFAULT_ENDPOINT"
 DRAIN_SECONDS = 1.0
+# The drain's CPU priority: a nice value for its thread and the threads delta-rs starts from it. At the
+# normal priority its once-a-second Delta append took cores from the workers and set the 8-connection
+# p99; at 19 it runs on what the workers leave, so a saturated server's table lags (the spool keeps
+# every row) and catches up in seconds once there is room (docs/decisions/0045).
+DRAIN_NICENESS = int(os.environ.get("LAKEGATE_DRAIN_NICENESS", "19"))
 
 
 def spool_dir(home: Path) -> Path:
@@ -155,10 +161,20 @@ def serve(options: ServeOptions) -> dict[str, int]:
     return drain_spool(lake, spool_dir(home), env.catalog)
 
 
+def _lower_this_threads_priority(niceness: int) -> None:
+    """On Linux a nice value is a thread's own (and the threads it starts inherit it)."""
+    if sys.platform.startswith("linux") and niceness > 0:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        except OSError:  # a container that forbids it: drain at the normal priority
+            _logger.warning("could not lower the inference-log drain's priority", exc_info=True)
+
+
 def _drain_until(stop: threading.Event, lake, home: Path, catalog: str) -> None:
     """Drain at once (recovering what a crashed server left), then every DRAIN_SECONDS."""
     from lakegate.serving.inference_drain import drain_spool
 
+    _lower_this_threads_priority(DRAIN_NICENESS)
     while True:
         try:
             drain_spool(lake, spool_dir(home), catalog)
