@@ -28,7 +28,7 @@ from pathlib import Path
 # per core instead. Set before numpy/sklearn are imported in a worker.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from lakegate.environment import current_environment, lakegate_home  # noqa: E402
+from lakegate.environment import ConfigError, current_environment, lakegate_home  # noqa: E402
 from lakegate.serving.process_hygiene import (  # noqa: E402
     SUPERVISOR_ENV,
     exit_with_supervisor,
@@ -42,11 +42,19 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT_ENV = "LAKEGATE_SERVE_DEFAULT_ENDPOINT"
 DRAIN_SECONDS = 1.0
-# The drain's CPU priority: a nice value for its thread and the threads delta-rs starts from it. At the
-# normal priority its once-a-second Delta append took cores from the workers and set the 8-connection
-# p99; at 19 it runs on what the workers leave, so a saturated server's table lags (the spool keeps
-# every row) and catches up in seconds once there is room (docs/decisions/0045).
-DRAIN_NICENESS = int(os.environ.get("LAKEGATE_DRAIN_NICENESS", "19"))
+# The drain's CPU priority: a nice value for its thread and the threads delta-rs starts from it. At 19
+# its once-a-second Delta append no longer takes cores from the workers (the 8-connection p99 falls to
+# ~5 ms here), but a saturated server's inference table then lags by tens of seconds, and canary
+# windows read that table: so 19 is the latency-first choice, 0 the default (docs/decisions/0045).
+DRAIN_NICENESS_ENV = "LAKEGATE_DRAIN_NICENESS"
+
+
+def drain_niceness() -> int:
+    raw = os.environ.get(DRAIN_NICENESS_ENV, "0").strip()
+    if not raw.isdigit() or int(raw) > 19:
+        raise ConfigError(f"{DRAIN_NICENESS_ENV} must be a whole number from 0 (normal priority) to 19 (lowest), "
+                         f"not {raw!r}")
+    return int(raw)
 
 
 def spool_dir(home: Path) -> Path:
@@ -137,6 +145,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
     env = current_environment()
     home = lakegate_home()
     resolve_tokens(env.serving, home)  # fail before starting workers, with the message for the user
+    niceness = drain_niceness()
     stop_orphaned_workers(home)
     remove_dead_servers_metrics(prometheus_root(home))
     wait_for_port(options.host, options.port, options.port_wait_seconds)
@@ -147,7 +156,7 @@ def serve(options: ServeOptions) -> dict[str, int]:
         os.environ[DEFAULT_ENDPOINT_ENV] = options.default_endpoint
     lake = Lake(home / "lake")
     stop = threading.Event()
-    drainer = threading.Thread(target=_drain_until, args=(stop, lake, home, env.catalog), daemon=True,
+    drainer = threading.Thread(target=_drain_until, args=(stop, lake, home, env.catalog, niceness), daemon=True,
                                name="inference-log-drain")
     drainer.start()
     try:
@@ -170,11 +179,11 @@ def _lower_this_threads_priority(niceness: int) -> None:
             _logger.warning("could not lower the inference-log drain's priority", exc_info=True)
 
 
-def _drain_until(stop: threading.Event, lake, home: Path, catalog: str) -> None:
+def _drain_until(stop: threading.Event, lake, home: Path, catalog: str, niceness: int) -> None:
     """Drain at once (recovering what a crashed server left), then every DRAIN_SECONDS."""
     from lakegate.serving.inference_drain import drain_spool
 
-    _lower_this_threads_priority(DRAIN_NICENESS)
+    _lower_this_threads_priority(niceness)
     while True:
         try:
             drain_spool(lake, spool_dir(home), catalog)
