@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,13 @@ def demo_env(home: Path, **extra_env: str) -> dict[str, str | None]:
 
 
 def run_cli(home: Path, *args: str, timeout: float = 600, **extra_env: str) -> subprocess.CompletedProcess:
+    """The command's output goes to files, not pipes: a process it leaves behind holding its output
+    (seen: Dagster's `tail -F` of a step's compute log) must not keep the test waiting once it exits."""
     env = {k: v for k, v in {**os.environ, **demo_env(home, **extra_env)}.items() if v is not None}
-    return subprocess.run([LAKEGATE, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        done = subprocess.run([LAKEGATE, *args], env=env, stdout=out, stderr=err, text=True, timeout=timeout)
+        out.seek(0), err.seek(0)
+        return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
 
 
 def cli_in_process(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
