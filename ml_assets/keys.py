@@ -6,7 +6,6 @@ from __future__ import annotations
 import dagster as dg
 
 from lakegate.names import USE_CASE_TAG
-from ml_assets.registered_models import use_case_of  # noqa: F401 - asked here too, by the graph
 from ml_assets.spec import UseCase
 from ml_assets.usecases import USE_CASES
 

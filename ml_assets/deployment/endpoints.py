@@ -8,11 +8,11 @@ from lakegate.registry import Registry
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import EndpointManager
 from lakegate.serving.environment_endpoints import environment_endpoints
-from ml_assets import keys
+from ml_assets.registered_models import use_case_of
 
 
 def _gate(platform: Platform, registry: Registry) -> DeploymentGate:
-    return DeploymentGate(registry, platform.governance(), keys.use_case_of)
+    return DeploymentGate(registry, platform.governance(), use_case_of)
 
 
 def gated_endpoints(platform: Platform, registry: Registry) -> EndpointManager:

@@ -8,7 +8,7 @@ A file is never changed once it is in place, so what a connection has read stays
 file is replaced. Each thread keeps the rows it read for as long as its connection (TTLs are still
 judged at every lookup) and reopens, forgetting them, once it sees a new file: a serving worker
 answers keys it has seen from memory, and picks up a refresh within RECHECK_SECONDS, without a
-restart (before, its open connection kept reading the replaced file until the server restarted).
+restart.
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from ml_assets.features.views import CREATED, EVENT
-from ml_assets.features.views import FeatureView
+from ml_assets.features.views import CREATED, EVENT, FeatureView
 
 ROW_ID = "_pit_row"
 _TIME, _KIND = "_pit_time", "_pit_kind"

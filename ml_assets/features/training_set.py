@@ -8,9 +8,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakegate.lake import Lake
-from ml_assets.features.views import EVENT
 from ml_assets.features.pit import ROW_ID, as_of_values
-from ml_assets.features.views import FeatureView
+from ml_assets.features.views import EVENT, FeatureView
 from ml_assets.spec import UseCase
 
 @dataclass(frozen=True)
