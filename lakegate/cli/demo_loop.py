@@ -62,8 +62,9 @@ def _second_champion(home: Path, use_case) -> bool:
                   "retrained and released through every gate, then rolled out as a canary")
     candidate = f"key:{keys.model_key(use_case).to_user_string()} or key:{keys.test_model_key(use_case).to_user_string()}"
     if release(home, [use_case], candidate) and not deploy_and_serve(home, [use_case]):
-        console.print("[yellow]the second champion's canary was rolled back: the endpoint keeps the first, and a "
-                      "failing verdict below can only alert (there is no previous champion to go to)[/]")
+        console.print("[yellow]the second champion's canary was rolled back: the endpoint keeps serving the first "
+                      "while the registry's champion is the second, so remediation leaves a failing verdict below "
+                      "to a person (it acts only for the champion the endpoint serves)[/]")
     return True
 
 
