@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gates.policy import POLICIES_DIR, policy_name
+from gates.policy import policies_root, policy_name
 from lakegate.atomic_file import write_text_atomically
 from lakegate.environment import Environment, current_environment
 from lakegate.governance.policy import GovernanceError, load_policy, policy_path
@@ -112,7 +112,7 @@ def init_demo_governance(home: Path, env: Environment | None = None) -> DemoGove
     load_policy(path)  # whatever is there must be valid
     owner = load_private_key(trust.keys_dir / f"{GOVERNANCE_OWNER_ID}.pem")
     ledger = Ledger.for_home(home, env)
-    for policy_file in [path, *sorted(POLICIES_DIR.glob("*/*.yaml"))]:  # promotion, deployment, monitoring
+    for policy_file in [path, *sorted(policies_root().glob("*/*.yaml"))]:  # promotion, deployment, monitoring
         sign_policy(policy_file.read_bytes(), policy_name(policy_file), owner, GOVERNANCE_OWNER_ID, home, ledger)
     return DemoGovernance(path, trust, {pid: trust.keys_dir / f"{pid}.pem" for pid in people}, written)
 

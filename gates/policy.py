@@ -10,6 +10,7 @@ error during evaluation into a failed verdict (fail-closed), with the policy's t
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
@@ -25,19 +26,29 @@ from lakegate.policy_signatures import PolicyTrustError, SignedPolicy, read_sign
 from lakegate.trust import TrustError
 from lakegate.yaml_load import safe_load
 
-POLICIES_DIR = Path(__file__).resolve().parent / "policies"  # <use case>/<kind>.<env>.yaml
+POLICIES_DIR = Path(__file__).resolve().parent / "policies"  # shipped: <use case>/<kind>.<env>.yaml
+POLICIES_DIR_ENV = "LAKEGATE_POLICIES_DIR"
+
+
+def policies_root() -> Path:
+    """Where the use cases' policy files live: $LAKEGATE_POLICIES_DIR (a team's own governed checkout
+    of them, laid out as gates/policies is), else the ones shipped in gates/policies."""
+    chosen = os.environ.get(POLICIES_DIR_ENV, "").strip()
+    return Path(chosen).resolve() if chosen else POLICIES_DIR
 
 
 def policies_dir(use_case: str) -> Path:
     """Where a use case's promotion and deployment policies live, one file per environment."""
-    return POLICIES_DIR / use_case
+    return policies_root() / use_case
 
 
 def policy_name(path: Path) -> str:
-    """The name a policy file is signed and recorded under: its path below gates/policies, so two use
-    cases' `promotion.local.yaml` stay apart (a file elsewhere goes by its file name)."""
-    path = Path(path).resolve()
-    return path.relative_to(POLICIES_DIR).as_posix() if POLICIES_DIR in path.parents else path.name
+    """The name a policy file is signed and recorded under: its path below the policies root, so two
+    use cases' `promotion.local.yaml` stay apart (a file elsewhere goes by its file name)."""
+    path, root = Path(path).resolve(), policies_root()
+    return path.relative_to(root).as_posix() if root in path.parents else path.name
+
+
 VERSION_PATTERN = r"^\d{4}-\d{2}-\d{2}\.\d+$"  # the date the policy was approved, then a counter
 Share = Annotated[float, Field(ge=0.0, le=1.0)]  # a rate, share or difference of rates
 

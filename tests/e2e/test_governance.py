@@ -221,7 +221,7 @@ def test_a_full_rewrite_or_truncation_of_the_ledger_is_caught_by_its_anchor(chai
             refused(chain, PROD_ASSET, "the audit ledger fails verification")
 
 
-def test_an_edited_policy_fails_closed(chain):
+def test_an_edited_policy_fails_closed(chain, tmp_path):
     from gates.policy import policies_dir
 
     policy = chain / "governance" / "policy.yaml"
@@ -237,15 +237,15 @@ def test_an_edited_policy_fails_closed(chain):
     finally:
         policy.write_bytes(saved)
         assert cli(chain, "policy", "sign", str(policy), "--as", "gov.owner").returncode == 0  # restored on purpose
-    promotion = policies_dir("claims_triage") / "promotion.local.yaml"
-    backup = chain / "promotion.local.yaml.saved"
-    shutil.copy(promotion, backup)
-    try:
-        promotion.write_text(promotion.read_text().replace("min_value: 0.60", "min_value: 0.01"))
-        result = cli(chain, "materialize", "key:ml/claims_triage_model")
-        assert result.returncode == 1, result.stdout[-2000:]
-        reason = latest_check(chain, "claims_triage_model", "performance")["reason"]
-        assert "promotion.local.yaml" in reason and "is not signed by a governance owner" in reason
-    finally:
-        shutil.copy(backup, promotion)
+    # The promotion policy is edited in a copy of the policies (LAKEGATE_POLICIES_DIR), not in place:
+    # the other test worker's promotions read the shipped files meanwhile.
+    policies = tmp_path / "policies"
+    shutil.copytree(policies_dir("claims_triage").parent, policies)
+    promotion = policies / "claims_triage" / "promotion.local.yaml"
+    promotion.write_text(promotion.read_text().replace("min_value: 0.60", "min_value: 0.01"))
+    result = cli_in_process(chain, "materialize", "key:ml/claims_triage_model", LAKEGATE_PRINCIPAL="ana.trainer",
+                            LAKEGATE_POLICIES_DIR=str(policies))
+    assert result.returncode == 1, result.stdout[-2000:]
+    reason = latest_check(chain, "claims_triage_model", "performance")["reason"]
+    assert "promotion.local.yaml" in reason and "is not signed by a governance owner" in reason
     assert champion(chain) == "1"
