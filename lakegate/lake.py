@@ -98,16 +98,18 @@ class Lake:
         commit_metadata: dict[str, str] | None = None,
         inputs: dict[str, int | None] | None = None,
         predicate: str | None = None,
+        opened: DeltaTable | None = None,
     ) -> int:
         """Write with delta-rs; returns the new table version. commit_metadata lands in the commit info.
-        With `predicate` (an SQL condition, mode overwrite) only the rows it matches are replaced."""
+        With `predicate` (an SQL condition, mode overwrite) only the rows it matches are replaced.
+        `opened`: this table as the caller keeps it open and up to date; the write brings it to its new version."""
         if inputs is not None:
             commit_metadata = {**(commit_metadata or {}), "userMetadata": json.dumps({INPUTS_KEY: inputs})}
         path = self.path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written through the opened table, which the write brings to its new version: opening the log
         # again for the version cost a replay per write (tens of ms on a long-lived log).
-        table = self.table(name) if self.exists(name) else None
+        table = opened if opened is not None else self.table(name) if self.exists(name) else None
         write_deltalake(
             table if table is not None else str(path),
             data,

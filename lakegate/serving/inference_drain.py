@@ -5,7 +5,9 @@ Each drain first seals the segments of workers that died (inference_spool.recove
 makes one Delta append per endpoint, naming its files in the commit info (`lakegate.files`, as
 bronze does); the files are deleted after the commit. If a drain dies between the commit and the
 deletes, the next one finds the names in the recent commits and deletes the files without
-appending them again. A line that cannot become a row (bad JSON, text that is not UTF-8, a missing
+appending them again. A long-lived drain (`SpoolDrain`, the server's) keeps each table open between
+drains: it reads only the log entries added since, and looks for committed names only in commits
+it did not write itself (another server's, on the same home). A line that cannot become a row (bad JSON, text that is not UTF-8, a missing
 field) is set aside alone in `unreadable/`; the rest of its file is appended. A file lock keeps
 drains serial.
 """
@@ -37,6 +39,8 @@ from lakegate.serving.inference_log import (
 from lakegate.serving.inference_spool import recover_orphans, spool_files
 
 if TYPE_CHECKING:  # lakegate.lake imports dagster, which a serving worker does not need
+    from deltalake import DeltaTable
+
     from lakegate.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -107,58 +111,80 @@ def _row(raw: bytes) -> dict:
 
 
 def drain_spool(lake: Lake, spool_dir: Path | str, catalog: str, endpoints: Sequence[str] | None = None) -> dict[str, int]:
-    """Append every sealed spool file to its endpoint's inference table, exactly once.
+    """Append every sealed spool file to its endpoint's inference table, exactly once (one drain)."""
+    return SpoolDrain(lake, spool_dir, catalog).drain(endpoints)
 
-    One Delta append per endpoint, naming its files in the commit info; the files are deleted
-    after the commit. Returns the rows appended per endpoint. A file lock keeps drains serial.
+
+class SpoolDrain:
+    """Drains one spool directory into the inference tables, again and again.
+
+    One Delta append per endpoint and drain, naming its files in the commit info; the files are
+    deleted after the commit. Returns the rows appended per endpoint. A file lock keeps drains
+    serial, across servers too.
     """
-    spool_dir = Path(spool_dir)
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    if endpoints is None:
-        endpoints = sorted(p.name for p in spool_dir.iterdir() if p.is_dir() and _ENDPOINT.match(p.name))
-    tables = {e: inference_table_name(catalog, e) for e in endpoints}
-    with FileLock(str(spool_dir / _LOCK_FILE)):
-        return {e: _drain_endpoint(lake, spool_dir / e, tables[e]) for e in endpoints}
 
+    def __init__(self, lake: Lake, spool_dir: Path | str, catalog: str):
+        self.lake, self.spool_dir, self.catalog = lake, Path(spool_dir), catalog
+        self._open: dict[str, tuple[DeltaTable, int]] = {}  # table -> (the table kept open, the version it wrote)
 
-def _drain_endpoint(lake: Lake, directory: Path, table_name: str) -> int:
-    from lakegate.lineage import FILES_KEY  # here: importing lakegate.lake costs a worker a second (dagster)
+    def drain(self, endpoints: Sequence[str] | None = None) -> dict[str, int]:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        if endpoints is None:
+            endpoints = sorted(p.name for p in self.spool_dir.iterdir() if p.is_dir() and _ENDPOINT.match(p.name))
+        with FileLock(str(self.spool_dir / _LOCK_FILE)):
+            return {e: self._drain_endpoint(self.spool_dir / e, inference_table_name(self.catalog, e)) for e in endpoints}
 
-    recover_orphans(directory)
-    files = spool_files(directory)
-    if not files:
-        return 0
-    committed = _committed_files(lake, table_name, FILES_KEY)
-    parts, entries, taken = [], [], []
-    for path in files:
-        if path.name in committed:  # a previous drain committed it, then died before deleting it
+    def _drain_endpoint(self, directory: Path, table_name: str) -> int:
+        from lakegate.lineage import FILES_KEY  # here: importing lakegate.lake costs a worker a second (dagster)
+
+        recover_orphans(directory)
+        files = spool_files(directory)
+        if not files:
+            return 0
+        table, committed = self._committed_files(table_name, FILES_KEY)
+        parts, entries, taken = [], [], []
+        for path in files:
+            if path.name in committed:  # a previous drain committed it, then died before deleting it
+                path.unlink()
+                continue
+            data = path.read_bytes()
+            part, bad = read_spool_file(data)
+            if bad:
+                _set_aside(path, data, bad)
+            parts.append(part)
+            entries.append({"path": path.name, "content_hash": hashlib.sha256(data).hexdigest(), "rows": part.num_rows,
+                            "set_aside": len(bad)})
+            taken.append(path)
+        if taken:
+            self.lake.write_arrow(table_name, pa.concat_tables(parts), mode="append",
+                                  commit_metadata={FILES_KEY: json.dumps(entries)}, opened=table)
+            table = table if table is not None else self.lake.table(table_name)
+        for path in taken:
             path.unlink()
-            continue
-        data = path.read_bytes()
-        part, bad = read_spool_file(data)
-        if bad:
-            _set_aside(path, data, bad)
-        parts.append(part)
-        entries.append({"path": path.name, "content_hash": hashlib.sha256(data).hexdigest(), "rows": part.num_rows,
-                        "set_aside": len(bad)})
-        taken.append(path)
-    if taken:
-        table = pa.concat_tables(parts)
-        lake.write_arrow(table_name, table, mode="append", commit_metadata={FILES_KEY: json.dumps(entries)})
-    for path in taken:
-        path.unlink()
-    return sum(p.num_rows for p in parts)
+        if taken:  # only now: a file left behind by a failed delete must meet the history check again
+            self._open[table_name] = (table, table.version())
+        return sum(p.num_rows for p in parts)
 
-
-def _committed_files(lake: Lake, table_name: str, files_key: str) -> set[str]:
-    """Spool file names in the table's recent commits (history is read newest first, limited)."""
-    if not lake.exists(table_name):
-        return set()
-    names: set[str] = set()
-    for commit in lake.table(table_name).history(limit=_RECENT_COMMITS):
-        if files_key in commit:
-            names.update(entry["path"] for entry in json.loads(commit[files_key]))
-    return names
+    def _committed_files(self, table_name: str, files_key: str) -> tuple[DeltaTable | None, set[str]]:
+        """The table, up to date, and the spool file names in its commits that may name files still
+        here: the recent commits on first sight, then only the commits another writer added."""
+        cached, others = self._open.pop(table_name, None), _RECENT_COMMITS  # kept again once a write succeeds
+        if cached is not None:
+            table, written = cached
+            try:
+                table.update_incremental()
+                others = table.version() - written
+            except Exception:  # noqa: BLE001 - removed or replaced under us: look at it afresh
+                cached = None
+        if cached is None or others < 0:
+            if not self.lake.exists(table_name):
+                return None, set()
+            table, others = self.lake.table(table_name), _RECENT_COMMITS
+        names: set[str] = set()
+        for commit in table.history(limit=others) if others > 0 else ():
+            if files_key in commit:
+                names.update(entry["path"] for entry in json.loads(commit[files_key]))
+        return table, names
 
 
 def _set_aside(path: Path, data: bytes, bad: list[tuple[int, str]]) -> None:

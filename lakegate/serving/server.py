@@ -181,12 +181,13 @@ def _lower_this_threads_priority(niceness: int) -> None:
 
 def _drain_until(stop: threading.Event, lake, home: Path, catalog: str, niceness: int) -> None:
     """Drain at once (recovering what a crashed server left), then every DRAIN_SECONDS."""
-    from lakegate.serving.inference_drain import drain_spool
+    from lakegate.serving.inference_drain import SpoolDrain
 
     _lower_this_threads_priority(niceness)
+    drain = SpoolDrain(lake, spool_dir(home), catalog)  # keeps each inference table open between drains
     while True:
         try:
-            drain_spool(lake, spool_dir(home), catalog)
+            drain.drain()
             forget_dead_workers(home, os.getpid())
         except Exception:  # noqa: BLE001 - the spool keeps the rows; the next drain retries
             _logger.exception("inference-log drain failed; will retry")

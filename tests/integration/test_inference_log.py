@@ -19,7 +19,7 @@ from lakegate.lake import Lake
 from lakegate.lineage import FILES_KEY
 from lakegate.serving import inference_log
 from lakegate.serving import inference_spool
-from lakegate.serving.inference_drain import drain_spool
+from lakegate.serving.inference_drain import SpoolDrain, drain_spool
 from lakegate.serving.inference_spool import spool_files
 from lakegate.serving.inference_log import (
     INFERENCE_LOG_SCHEMA,
@@ -113,6 +113,35 @@ def test_a_drain_that_dies_after_its_commit_does_not_append_twice(lake, spool, m
     assert sorted(ids) == sorted([f"a{i}" for i in range(10)] + [f"b{i}" for i in range(5)])
     assert spool_files(spool / ENDPOINT) == []
     assert len(appends(lake)) == 2
+
+
+def test_a_long_lived_drain_reads_another_servers_commits_and_its_own_failed_deletes(lake, spool, monkeypatch):
+    """The server's drain keeps the table open: a file that another server's drain committed and did
+    not delete, or that its own delete failed on, is still appended only once."""
+    server = SpoolDrain(lake, spool, "dev")
+    with_logger(spool, [record(f"a{i}") for i in range(3)])
+    assert server.drain() == {ENDPOINT: 3}
+
+    def dies(self, missing_ok=False):
+        raise OSError("killed before the deletes")
+
+    with_logger(spool, [record(f"b{i}") for i in range(4)])
+    with monkeypatch.context() as m:
+        m.setattr(pathlib.Path, "unlink", dies)
+        with pytest.raises(OSError, match="killed"):
+            drain_spool(Lake(lake.root), spool, "dev")  # another server on the same home
+    assert server.drain() == {ENDPOINT: 0} and spool_files(spool / ENDPOINT) == []
+
+    with_logger(spool, [record(f"c{i}") for i in range(5)])
+    with monkeypatch.context() as m:
+        m.setattr(pathlib.Path, "unlink", dies)
+        with pytest.raises(OSError, match="killed"):
+            server.drain()  # its own delete fails this time
+    with_logger(spool, [record(f"d{i}") for i in range(2)])
+    assert server.drain() == {ENDPOINT: 2}
+    assert sorted(request_ids(lake)) == sorted([f"a{i}" for i in range(3)] + [f"b{i}" for i in range(4)]
+                                               + [f"c{i}" for i in range(5)] + [f"d{i}" for i in range(2)])
+    assert len(appends(lake)) == 4
 
 
 def test_two_drainers_at_once_append_each_file_once(lake, spool):
