@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 
+def pytest_configure(config):
+    from lakegate.inherited_signals import restore_default_sigterm
+
+    restore_default_sigterm()  # the tests run Dagster in process too, not only through the CLI
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh LAKEGATE_HOME, local environment, fixed PII key."""

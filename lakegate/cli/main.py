@@ -42,6 +42,9 @@ err = Console(stderr=True)
 
 def main() -> None:
     from lakegate.cli.errors import USER_ERRORS
+    from lakegate.inherited_signals import restore_default_sigterm
+
+    restore_default_sigterm()
 
     try:
         # Outside standalone mode click returns (not raises) the code of a typer.Exit: pass it on.
