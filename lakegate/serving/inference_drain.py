@@ -7,9 +7,9 @@ bronze does); the files are deleted after the commit. If a drain dies between th
 deletes, the next one finds the names in the recent commits and deletes the files without
 appending them again. A long-lived drain (`SpoolDrain`, the server's) keeps each table open between
 drains: it reads only the log entries added since, and looks for committed names only in commits
-it did not write itself (another server's, on the same home). A line that cannot become a row (bad JSON, text that is not UTF-8, a missing
-field) is set aside alone in `unreadable/`; the rest of its file is appended. A file lock keeps
-drains serial.
+it did not write itself (another server's, on the same home). A line that cannot become a row (bad
+JSON, text that is not UTF-8, a missing field) is set aside alone in `unreadable/`; the rest of its
+file is appended. A file lock keeps drains serial.
 """
 
 from __future__ import annotations
@@ -141,7 +141,8 @@ class SpoolDrain:
         files = spool_files(directory)
         if not files:
             return 0
-        table, committed = self._committed_files(table_name, FILES_KEY)
+        table, newest = self._up_to_date(table_name)
+        committed = _committed_files(table, newest, FILES_KEY)
         parts, entries, taken = [], [], []
         for path in files:
             if path.name in committed:  # a previous drain committed it, then died before deleting it
@@ -158,33 +159,38 @@ class SpoolDrain:
         if taken:
             self.lake.write_arrow(table_name, pa.concat_tables(parts), mode="append",
                                   commit_metadata={FILES_KEY: json.dumps(entries)}, opened=table)
+            for path in taken:
+                path.unlink()
+            # kept only now: a file left behind by a failed delete must meet the history check again
             table = table if table is not None else self.lake.table(table_name)
-        for path in taken:
-            path.unlink()
-        if taken:  # only now: a file left behind by a failed delete must meet the history check again
             self._open[table_name] = (table, table.version())
         return sum(p.num_rows for p in parts)
 
-    def _committed_files(self, table_name: str, files_key: str) -> tuple[DeltaTable | None, set[str]]:
-        """The table, up to date, and the spool file names in its commits that may name files still
-        here: the recent commits on first sight, then only the commits another writer added."""
-        cached, others = self._open.pop(table_name, None), _RECENT_COMMITS  # kept again once a write succeeds
+    def _up_to_date(self, table_name: str) -> tuple[DeltaTable | None, int]:
+        """The table brought up to date (None while it does not exist), and how many of its newest
+        commits may name files still here: those another writer added since this drain's own last
+        write, or the recent ones when this drain has not written it yet."""
+        cached = self._open.pop(table_name, None)  # kept again once a write succeeds
         if cached is not None:
             table, written = cached
             try:
                 table.update_incremental()
-                others = table.version() - written
+                if table.version() >= written:
+                    return table, table.version() - written
             except Exception:  # noqa: BLE001 - removed or replaced under us: look at it afresh
-                cached = None
-        if cached is None or others < 0:
-            if not self.lake.exists(table_name):
-                return None, set()
-            table, others = self.lake.table(table_name), _RECENT_COMMITS
-        names: set[str] = set()
-        for commit in table.history(limit=others) if others > 0 else ():
-            if files_key in commit:
-                names.update(entry["path"] for entry in json.loads(commit[files_key]))
-        return table, names
+                pass
+        if not self.lake.exists(table_name):
+            return None, 0
+        return self.lake.table(table_name), _RECENT_COMMITS
+
+
+def _committed_files(table: DeltaTable | None, newest: int, files_key: str) -> set[str]:
+    """Spool file names in the table's `newest` commits (history is read newest first)."""
+    names: set[str] = set()
+    for commit in table.history(limit=newest) if table is not None and newest > 0 else ():
+        if files_key in commit:
+            names.update(entry["path"] for entry in json.loads(commit[files_key]))
+    return names
 
 
 def _set_aside(path: Path, data: bytes, bad: list[tuple[int, str]]) -> None:

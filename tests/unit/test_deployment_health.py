@@ -120,7 +120,7 @@ def test_two_stragglers_on_a_busy_machine_leave_the_p99_not_judged_rather_than_f
 
 
 def test_a_canary_slower_at_its_tail_fails_once_the_bounds_show_it():
-    """A tenth of the canary's requests take 20 ms more: its p99's lower bound is well past the
+    """A tenth of the canary's requests take 15 ms more: its p99's lower bound is well past the
     incumbent's upper bound, so the ratio fails however few requests there are beyond min_requests."""
     canary = inference_rows(CANARY, 300, seed=1)
     canary.loc[canary.index[::10], "latency_ms"] += 15.0
