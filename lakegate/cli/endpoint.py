@@ -39,7 +39,7 @@ def serve_command(
     from lakegate.cli.serving_app import APP_FACTORY
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.serving.auth import resolve_tokens, token_file
-    from lakegate.serving.server import ServeOptions, serve
+    from lakegate.serving.server import ServeOptions, become_supervisor, drain_niceness
 
     env = current_environment()
     home = lakegate_home()
@@ -51,9 +51,8 @@ def serve_command(
     for scope, variable in (("invoke", env.serving.invoke_token_env), ("admin", env.serving.admin_token_env)):
         source = f"${variable}" if os.environ.get(variable) else str(token_file(home, scope))
         typer.echo(f"  {scope} token: {source}")
-    drained = serve(options)
-    typer.echo("stopped; inference log rows written at shutdown: "
-               + (", ".join(f"{k}={v}" for k, v in drained.items()) or "none"))
+    drain_niceness()  # every setting checked here, where a bad one gets the command line's message
+    become_supervisor(options)
 
 
 @app.command("create")

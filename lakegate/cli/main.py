@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from lakegate.cli import (alerts, approve, audit, cost, dashboard, data, demo, drill, emulator, endpoint, materialize,
                           model, monitor, policy, tables)
-from lakegate.cli.process_exit import exit_without_teardown
+from lakegate.process_exit import exit_without_teardown
 
 app = typer.Typer(
     name="lakegate",
@@ -41,7 +41,7 @@ err = Console(stderr=True)
 
 
 def main() -> None:
-    from lakegate.cli.errors import USER_ERRORS
+    from lakegate.cli.errors import user_errors
     from lakegate.inherited_signals import restore_default_sigterm
 
     restore_default_sigterm()
@@ -49,7 +49,7 @@ def main() -> None:
     try:
         # Outside standalone mode click returns (not raises) the code of a typer.Exit: pass it on.
         code = app(standalone_mode=False)
-    except USER_ERRORS as exc:
+    except user_errors() as exc:  # evaluated only when a command raises
         # Unfolded (a path or a name in the message stays whole to copy) and not read as markup.
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(2)

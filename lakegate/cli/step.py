@@ -19,7 +19,7 @@ from pyspark.sql import SparkSession
 
 import lakehouse_assets.steps  # noqa: F401  (registers the lakehouse's steps)
 import ml_assets.steps  # noqa: F401  (registers the ML layer's steps)
-from lakegate.cli.process_exit import exit_without_teardown
+from lakegate.process_exit import exit_without_teardown
 from lakegate.lake import Lake
 from lakegate.steps import StepInvocation, StepResult, run_registered_step
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -165,8 +166,10 @@ def load_served_model(entity: ServedEntity, registry: Registry, enricher_factory
     """Load a registered version, find its use case (a version tag), compile its fast scorer if it can."""
     import mlflow.pyfunc
 
+    uri = f"models:/{entity.entity_name}/{entity.entity_version}"
     with registry.activate():
-        pyfunc = mlflow.pyfunc.load_model(f"models:/{entity.entity_name}/{entity.entity_version}")
+        pyfunc = mlflow.pyfunc.load_model(uri, suppress_warnings=True)  # checked below, cheaper
+        _warn_of_environment_mismatches(uri, pyfunc)
     version = registry.model_version(entity.entity_name, entity.entity_version)
     use_case = (version.tags or {}).get(Tags.USE_CASE)
     enricher = enricher_factory(use_case) if enricher_factory else None
@@ -175,6 +178,26 @@ def load_served_model(entity: ServedEntity, registry: Registry, enricher_factory
         scorer, note = _compile(pyfunc)
     _logger.info("loaded %s/%s (use case %s, scorer: %s)", entity.entity_name, entity.entity_version, use_case, note)
     return ServedModel(entity, pyfunc, enricher=enricher, scorer=scorer, scorer_note=note)
+
+
+def _warn_of_environment_mismatches(uri: str, pyfunc) -> None:
+    """MLflow's load-time warnings about the model's environment (model_requirements.py says why not MLflow's)."""
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    from lakegate.serving.model_requirements import other_python, unmet_requirements
+
+    try:
+        lines = open(mlflow.artifacts.download_artifacts(f"{uri}/requirements.txt")).read().splitlines()
+    except (MlflowException, OSError):  # a model logged without one: nothing to compare
+        lines = []
+    unmet = unmet_requirements(lines)
+    if unmet:
+        _logger.warning("%s was logged with requirements this environment does not meet:\n - %s", uri,
+                        "\n - ".join(unmet))
+    logged_python = other_python(pyfunc.metadata.flavors.get("python_function", {}).get("python_version"))
+    if logged_python:
+        _logger.warning("%s was logged with Python %s; this is Python %s", uri, logged_python, sys.version.split()[0])
 
 
 def _compile(pyfunc):
