@@ -15,7 +15,7 @@ import dagster as dg
 
 from gates.verdict import GateVerdict
 from gates.verdict_records import record_verdict
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 

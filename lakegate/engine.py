@@ -20,7 +20,7 @@ import dagster as dg
 from pyspark.sql import SparkSession
 
 from lakegate.environment import ConfigError, EngineConfig
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.steps import StepInvocation, run_registered_step, step_results
 
 _lock = threading.Lock()

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from lakegate.databricks import unity_catalog_lake_root
-from lakegate.environment import current_environment, lakegate_home
+from lakegate.environment import Environment, current_environment, lakegate_home
 from lakegate.names import split_three_level
-from lakegate.platform import Platform
 
 INPUTS_KEY = "lakegate.inputs"
 
@@ -156,30 +154,12 @@ def lineage_metadata(written: dict[str, int | None], read: dict[str, int | None]
     return meta
 
 
-class LakeResource(dg.ConfigurableResource):
-    """Where the environment's tables live: the platform's catalog, under `<home>/lake` (engine kind
-    `databricks`: the workspace's Unity Catalog storage) unless `root` names another folder. Home and
-    catalog come from the nested platform resource, resolved once."""
-
-    platform: Platform
-    root: str = ""
-
-    @property
-    def catalog(self) -> str:
-        return self.platform.catalog
-
-    def lake(self) -> Lake:
-        if self.root:
-            return Lake(self.root)
-        if self.platform.env().engine.kind == "databricks":  # the workspace's Unity Catalog tables
-            return Lake(unity_catalog_lake_root(self.catalog))
-        return Lake(self.platform.home_path / "lake")
-
-    def name(self, schema: str, table: str) -> str:
-        return str(TableName(self.catalog, schema, table))
-
-
-def environment_lake(home: Path | None = None) -> Lake:
-    """The current environment's tables, as LakeResource.lake() resolves them: the workspace's Unity
-    Catalog storage under engine kind `databricks`, else `<home>/lake` (for the CLI and the evidence bundle)."""
-    return LakeResource(platform=Platform(environment=current_environment().name, home=str(home or ""))).lake()
+def environment_lake(home: Path | None = None, env: Environment | None = None, root: str = "") -> Lake:
+    """Where the environment's tables live: `root` when given; the workspace's Unity Catalog storage
+    under engine kind `databricks`; else `<home>/lake` (the assets' LakeResource resolves them here too)."""
+    env = env or current_environment()
+    if root:
+        return Lake(root)
+    if env.engine.kind == "databricks":
+        return Lake(unity_catalog_lake_root(env.catalog))
+    return Lake((Path(home).resolve() if home else lakegate_home()) / "lake")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lakegate.engine import SparkEngine
 from lakegate.environment import Environment
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 

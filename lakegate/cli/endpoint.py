@@ -27,6 +27,8 @@ console = Console()
 URL_OPTION = typer.Option(None, "--url", envvar="LAKEGATE_SERVING_URL",
                           help="A running server's URL: use its admin API (needs the admin token) instead of the local control plane")
 REASON_OPTION = typer.Option(..., "--reason", help="Why: recorded in the audit ledger")
+# What uvicorn imports in each worker: named, not imported, so `lakegate serve` itself stays light.
+SERVING_APP_FACTORY = "lakegate.cli.serving_app:create_app"
 
 
 def serve_command(
@@ -36,18 +38,20 @@ def serve_command(
     endpoint: Optional[str] = typer.Option(None, "--endpoint", help="The endpoint MLflow's POST /invocations serves (default: the only one)"),
 ) -> None:
     """Start the serving runtime: Databricks and MLflow invocation routes, admin API, /metrics. Stops on Ctrl-C or SIGTERM."""
-    from lakegate.cli.serving_app import APP_FACTORY
     from lakegate.environment import current_environment, lakegate_home
     from lakegate.serving.auth import resolve_tokens, token_file
+    from lakegate.serving.control import ControlStore
     from lakegate.serving.server import ServeOptions, become_supervisor, drain_niceness
 
     env = current_environment()
     home = lakegate_home()
     options = ServeOptions(host=host or env.serving.host, port=port or env.serving.port,
-                           workers=workers or env.serving.workers, app_factory=APP_FACTORY, default_endpoint=endpoint)
+                           workers=workers or env.serving.workers, app_factory=SERVING_APP_FACTORY,
+                           default_endpoint=endpoint)
     resolve_tokens(env.serving, home)
+    served = sorted(ControlStore(home).read()[1])  # what the workers will route: this home's control store
     typer.echo(f"serving on http://{options.host}:{options.port} with {options.workers} worker(s); "
-               f"endpoints: {', '.join(e.name for e in _local().list()) or 'none yet (lakegate endpoint create)'}")
+               f"endpoints: {', '.join(served) or 'none yet (lakegate endpoint create)'}")
     for scope, variable in (("invoke", env.serving.invoke_token_env), ("admin", env.serving.admin_token_env)):
         source = f"${variable}" if os.environ.get(variable) else str(token_file(home, scope))
         typer.echo(f"  {scope} token: {source}")

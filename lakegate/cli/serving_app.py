@@ -1,7 +1,7 @@
 """The serving worker's composition: the core runtime (lakegate/serving), the use cases' request
 features (ml_assets) and the deployment gate (gates), joined here and nowhere else below the CLI.
 
-uvicorn imports `create_app` in each worker process (`lakegate serve` names it), so the core's
+uvicorn imports `create_app` in each worker process (`lakegate serve` names it: endpoint.SERVING_APP_FACTORY), so the core's
 serving code never imports an asset or gate package.
 """
 
@@ -18,8 +18,6 @@ from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.server import build_app
 from ml_assets.features.serving import enricher_for
 from ml_assets.registered_models import use_case_of
-
-APP_FACTORY = "lakegate.cli.serving_app:create_app"
 
 
 def create_app():

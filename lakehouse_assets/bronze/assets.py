@@ -5,7 +5,8 @@ import time
 
 import dagster as dg
 
-from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.lake import lineage_metadata
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakehouse_assets.bronze.conservation import check_bronze_conservation
 from lakehouse_assets.bronze.ingest import ingest_source

@@ -4,7 +4,7 @@ import dagster as dg
 
 from lakegate.cost.estimate import declared_estimate
 from lakegate.engine import SparkEngine
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakehouse_assets.contracts import ContractViolation, table_schema
 from lakehouse_assets.derived.build import SourceMissing
 from lakehouse_assets.derived.table import GOLD_SCHEMA, DerivedTable

@@ -1,7 +1,7 @@
 """Gold layer: dbt models over silver, run by dagster-dbt on the same Spark engine.
 
 Wiring (resource keys `GOLD_RESOURCE_KEYS` in resources.py): `dbt` = resources.make_dbt_resource(),
-`spark` = lakegate.engine.SparkEngine, `lake` = lakegate.lake.LakeResource.
+`spark` = lakegate.engine.SparkEngine, `lake` = lakegate.lake_resource.LakeResource.
 
     dg.Definitions(
         assets=[assets.gold_dbt_assets],

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from lakegate.engine import SparkEngine
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakehouse_assets.gold.project import GOLD_DBT_PROJECT
 from lakehouse_assets.gold.run import (
     GoldRunInputs,

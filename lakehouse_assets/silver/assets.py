@@ -11,7 +11,7 @@ import dagster as dg
 
 from lakegate.cost.estimate import declared_estimate
 from lakegate.engine import SparkEngine
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakehouse_assets.bronze.assets import OWNERS, bronze_key
 from lakehouse_assets.contracts import ContractViolation, table_schema

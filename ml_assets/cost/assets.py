@@ -21,7 +21,7 @@ from lakegate.cost.cost_table import CostTable, month_to_date
 from lakegate.cost.reconciliation import Discrepancy, reconcile
 from lakegate.databricks import workspace_client
 from lakegate.environment import Environment
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from ml_assets import keys
 

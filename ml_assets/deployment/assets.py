@@ -24,7 +24,7 @@ from gates.deployment_gate import evaluate_deployment
 from gates.deployment_policy import load_deployment_policy
 from gates.policy import policies_dir
 from lakegate.artifact import model_artifact_hash
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.endpoints import ServedEntity

@@ -7,7 +7,8 @@ import dagster as dg
 
 from lakegate.cost.estimate import declared_estimate
 from lakegate.engine import SparkEngine
-from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.lake import lineage_metadata
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from ml_assets.features.definitions import FEATURE_VIEWS
 from ml_assets.features.online import OnlineStore, materialize_online, online_store_path

@@ -21,7 +21,7 @@ from gates.monitoring import DRIFT, FAMILIES, MODEL_AGE, QUALITY, SLA, MonitorVe
 from gates.monitoring_policy import GRANULARITIES, load_monitoring_policy
 from gates.monitoring_records import record_verdicts
 from gates.policy import policies_dir
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.monitoring import MonitorTables, refresh
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry

@@ -19,7 +19,7 @@ from gates.checks import Judged, blocking_gate_checks, latest_check_results
 from gates.policy import load_policy, policies_dir
 from lakegate.artifact import model_artifact_hash
 from lakegate.governance.context import Governance
-from lakegate.lake import LakeResource
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry import Registry
 from lakegate.registry_resource import MlflowRegistry

@@ -13,7 +13,8 @@ import time
 import dagster as dg
 import pyarrow.compute as pc
 
-from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.lake import lineage_metadata
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from lakegate.serving.endpoints import ServedEntity

@@ -6,7 +6,8 @@ load those)."""
 
 import dagster as dg
 
-from lakegate.lake import LakeResource, lineage_metadata
+from lakegate.lake import lineage_metadata
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.registry_resource import MlflowRegistry
 from ml_assets import keys

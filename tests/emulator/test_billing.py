@@ -18,7 +18,8 @@ from deltalake import DeltaTable
 from lakegate.alerts import list_alerts
 from lakegate.cost.billing import BILLING, LIST_PRICES_TABLE, USAGE_TABLE, read_workspace_billing
 from lakegate.cost.cost_table import CostTable
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from ml_assets.cost.assets import cost_table
 from tests.cost_data import record

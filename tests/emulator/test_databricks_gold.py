@@ -13,7 +13,8 @@ import pytest
 
 from lakegate.engine import SparkEngine
 from lakegate.environment import load_environment
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.resources import resources_for
 from lakehouse_assets.gold.assets import gold_dbt_assets

@@ -19,7 +19,8 @@ import pytest
 from lakegate.cost.cost_table import CostTable
 from lakegate.engine import SparkEngine
 from lakegate.environment import load_environment
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakegate.resources import resources_for
 from lakegate.wheel import this_process_wheel, upload_wheel

@@ -8,7 +8,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from lakegate.engine import SparkEngine
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakehouse_assets.bronze.ingest import ingest_source
 from lakehouse_assets.contracts import ContractViolation

@@ -10,7 +10,8 @@ import pytest
 from lakegate import environment
 from lakegate.alerting.sensors import CHECK_ALERT_SENSOR, alert_sensors
 from lakegate.cost.cost_table import CostTable
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from ml_assets.cost.assets import COST_KEY, RECONCILIATION_CHECK, cost_table
 from tests.cost_data import ran

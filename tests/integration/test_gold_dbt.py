@@ -22,7 +22,8 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from lakegate.engine import SparkEngine
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.platform import Platform
 from lakehouse_assets.gold import checks
 from lakehouse_assets.gold.assets import gold_dbt_assets

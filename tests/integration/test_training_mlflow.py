@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from lakegate.lake import Lake, LakeResource
+from lakegate.lake import Lake
+from lakegate.lake_resource import LakeResource
 from lakegate.lineage import FILES_KEY
 from lakegate.platform import Platform
 from lakegate.registry import Registry, Tags
