@@ -16,10 +16,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 
 import typer
 
+from lakegate.cli.data import with_parameters
 from lakegate.cli.demo_release import release
 from lakegate.cli.errors import UsageError
 from lakegate.cli.materialize import console
@@ -28,22 +30,15 @@ from lakegate.environment import lakegate_home
 DEMO_TRAINER = "ana.trainer"
 
 
-def demo_command(
-    claims: int = typer.Option(20_000, help="Claims to generate when landing is empty."),
-    members: int = typer.Option(2_000, help="Members to generate when landing is empty."),
-    dirty: float = typer.Option(0.02, help="Share of malformed rows in the generated data."),
-    machines: int = typer.Option(120, help="Machines to generate when landing is empty."),
-    days: int = typer.Option(240, help="Days of machine data to generate when landing is empty."),
-    seed: int = typer.Option(7, help="Random seed for the generated data."),
-    loop: str = typer.Option("yes", help="The closing monitoring loop: yes (after the rest), no, or only "
-                                         "(on a home where the demo has run)."),
-) -> None:
+def demo_command(**options) -> None:
     """The main job on the embedded default: data → lakehouse → features → models → gates → champions → serving."""
     from gates.demo_governance import init_demo_governance
-    from lakegate.cli.data import generate_landing, generate_machine_landing
+    from lakegate.cli.data import check, sizes_of, write
+    from lakehouse_assets.synthetic_data import SYNTHETIC_DATA
     from ml_assets import keys
     from ml_assets.usecases import USE_CASES
 
+    loop = options["loop"]
     if loop not in ("yes", "no", "only"):
         raise UsageError(f"--loop must be yes, no or only, not {loop!r}")
     home = lakegate_home()
@@ -54,19 +49,21 @@ def demo_command(
         if not show_the_loop(home, list(USE_CASES.values())):
             raise typer.Exit(1)
         return
+    landing = home / "landing"
+    for data in SYNTHETIC_DATA:
+        check(data, sizes_of(data, options), landing, options["dirty"])
     governance = init_demo_governance(home)
     console.print(f"demo principals' keys, trusted keys and the ledger anchor: {governance.trust.keys_dir.parent} "
                   f"(outside {home}); policies signed by the demo governance owner")
-    landing = home / "landing"
     if landing.exists() and any(landing.rglob("*.csv*")):
         console.print(f"landing {landing} already has files: ingesting what is new")
     else:
-        console.print(f"[bold]generating[/] {claims:,} claims for {members:,} members, and {days} days of "
-                      f"{machines} machines, into {landing}")
-        generate_landing(landing, members, claims, seed, dirty)
-        # Up to today: the machine features' TTLs are days, so readings that ended weeks ago would be
-        # stale for every request the demo serves.
-        generate_machine_landing(landing, machines, days, seed, dirty, end=dt.date.today())
+        made = ", and ".join(data.what.format(**sizes_of(data, options)) for data in SYNTHETIC_DATA)
+        console.print(f"[bold]generating[/] {made}, into {landing}")
+        for data in SYNTHETIC_DATA:
+            # Dated data ends today: the features' TTLs are days, so readings that ended weeks ago
+            # would be stale for every request the demo serves.
+            write(data, landing, sizes_of(data, options), options["seed"], options["dirty"], end=dt.date.today())
 
     use_cases = list(USE_CASES.values())
     later = keys.excluding(keys.PROMOTION, keys.DEPLOYMENT, keys.SCORING, keys.MONITORING)
@@ -81,3 +78,20 @@ def demo_command(
         raise typer.Exit(1)
     if loop == "yes" and not show_the_loop(home, use_cases):
         raise typer.Exit(1)
+
+
+def _demo_parameters() -> list[inspect.Parameter]:
+    from lakegate.cli.data import size_parameters
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return [
+        *size_parameters(" to generate when landing is empty"),
+        inspect.Parameter("dirty", keyword, annotation=float, default=typer.Option(
+            0.02, help="Share of malformed rows in the generated data.")),
+        inspect.Parameter("seed", keyword, annotation=int, default=typer.Option(7, help="Random seed for the generated data.")),
+        inspect.Parameter("loop", keyword, annotation=str, default=typer.Option(
+            "yes", help="The closing monitoring loop: yes (after the rest), no, or only (on a home where the demo has run).")),
+    ]
+
+
+with_parameters(demo_command, _demo_parameters())

@@ -28,3 +28,26 @@ def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, capsys, 
         code, _, err = invoke_cli(capsys, monkeypatch, "data", "generate", "--out", str(tmp_path / "x"), *args)
         assert code != 0 and message in err, err
     assert not (tmp_path / "x").exists()
+
+
+def test_every_use_case_declares_its_synthetic_data_and_only_use_cases_do():
+    from lakehouse_assets.synthetic_data import DEFAULT_USE_CASE, SYNTHETIC_DATA
+    from ml_assets.usecases import USE_CASES
+
+    assert sorted(data.use_case for data in SYNTHETIC_DATA) == sorted(USE_CASES)
+    assert DEFAULT_USE_CASE in USE_CASES
+
+
+def test_a_size_below_its_minimum_names_every_size_of_its_use_case():
+    from lakehouse_assets.synthetic_data import SYNTHETIC_DATA
+
+    machines = next(data for data in SYNTHETIC_DATA if data.use_case == "machine_failure")
+    assert machines.too_small({"machines": 3, "days": 7}) is None
+    assert machines.too_small({"machines": 0, "days": 7}) == "--machines must be at least 1 and --days at least 7"
+
+
+def test_all_refuses_a_bad_size_of_any_use_case_before_writing_any(tmp_path, capsys, monkeypatch):
+    code, _, err = invoke_cli(capsys, monkeypatch, "data", "generate", "--out", str(tmp_path / "x"), "--use-case", "all",
+                              "--members", "10", "--claims", "20", "--days", "3")
+    assert code == 2 and "--days at least 7" in err, err
+    assert not (tmp_path / "x").exists()
