@@ -33,7 +33,7 @@ def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation:
     guardrails = step_guardrails(context, env, Lake(invocation.lake_root))
     wheel = this_process_wheel()  # its volume path is known before anything is sent
     task = step_task(jobs, guardrails.attribution, wheel=wheel.volume_path(env.catalog), parameters=invocation.arguments())
-    submit = submit_arguments(jobs, context.run_id, context.op_execution_context.node_handle.name)
+    submit = submit_arguments(jobs, context.run.run_id, context.op_execution_context.node_handle.name)
     client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
                            message_reader=PipesDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
     completed = guardrails.run(context, client, task, submit, prepare=lambda: upload_wheel(workspace, env.catalog, wheel))

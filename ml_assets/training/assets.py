@@ -49,7 +49,7 @@ def _train(context: dg.AssetExecutionContext, lake: LakeResource, platform: Plat
         use_case,
         catalog,
         experiment=mlflow.experiment_name(use_case.name),
-        dagster_run_id=context.run_id,
+        dagster_run_id=context.run.run_id,
         ledger=platform.ledger(),
     )
     logged, trained, ref = outcome.logged, outcome.trained, outcome.training_set
