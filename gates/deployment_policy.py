@@ -63,7 +63,7 @@ class CanaryStep:
 class DeploymentPolicy(_Strict):
     version: str = Field(pattern=VERSION_PATTERN)
     environment: str  # must match the file name
-    poll_seconds: float = Field(gt=0)  # how often the inference log is read while a step waits
+    poll_seconds: float = Field(gt=0)  # the longest wait between reads of the log while a step waits (rollout.next_look)
     health: HealthLimits
     steps: list[StrictInt | dict[str, Any]] = Field(min_length=1)
     _resolved: tuple[CanaryStep, ...] = PrivateAttr()

@@ -142,11 +142,16 @@ def run_canary(manager: EndpointManager, endpoint: str, new_entity: ServedEntity
                          reason=f"{name} takes 100 % of {endpoint}; {incumbent} stays served at 0 % for rollback")
 
 
+# The soonest next read of the log: the serving drain lands rows about once a second.
+MIN_LOOK_SECONDS = 0.5
+
+
 def _watch(step: CanaryStep, canary: str, incumbent: str, observe: Observe, poll_seconds: float, clock: Clock,
            outcomes: Callable[[], pd.DataFrame | None] | None) -> CanaryHealth:
-    """Poll the inference log until both sides have min_requests or max_wait_seconds pass, then judge."""
+    """Read the inference log until both sides have min_requests or max_wait_seconds pass, then judge."""
     since = clock.time()
     deadline = since + step.limits.max_wait_seconds
+    previous: Look | None = None
     while True:
         rows = observe(canary, incumbent, since)
         health = canary_health(rows, canary, incumbent, step)
@@ -157,7 +162,38 @@ def _watch(step: CanaryStep, canary: str, incumbent: str, observe: Observe, poll
         now = clock.time()
         if now >= deadline:
             return health
-        clock.sleep(min(poll_seconds, deadline - now))
+        look = Look(now - since, health.canary.judged_requests, health.incumbent.judged_requests)
+        clock.sleep(min(next_look(look, previous, health.limits.min_requests, poll_seconds), deadline - now))
+        previous = look
+
+
+@dataclass(frozen=True)
+class Look:
+    """One read of the log during a step: when (seconds into the step) and what each side had."""
+
+    elapsed: float
+    canary: int
+    incumbent: int
+
+
+def next_look(look: Look, previous: Look | None, wanted: int, poll_seconds: float) -> float:
+    """Seconds until the log is read again: when both sides should reach `wanted` requests at the
+    rate their counts grew since the previous read (a rate between two reads is not skewed by the
+    drain's delay), never sooner than MIN_LOOK_SECONDS nor later than the policy's poll_seconds.
+    Until a side's rate is known the wait doubles from MIN_LOOK_SECONDS. So a step ends about when
+    its data is in rather than at the next poll, and slow traffic is read no more often than the
+    policy says."""
+    waits = []
+    for side in ("canary", "incumbent"):
+        count = getattr(look, side)
+        if count >= wanted:
+            continue
+        grown = count - getattr(previous, side) if previous is not None else 0
+        if grown > 0:
+            waits.append((wanted - count) * (look.elapsed - previous.elapsed) / grown)
+        else:
+            waits.append(look.elapsed)
+    return min(max(max(waits, default=0.0), MIN_LOOK_SECONDS), poll_seconds)
 
 
 def _incumbent(config: EndpointConfig, new_entity: ServedEntity) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 
 from gates.deployment_policy import load_deployment_policy
 from lakegate.ledger import Ledger
+from lakegate.serving.inference_log import INFERENCE_LOG_SCHEMA
 from lakegate.serving.control import LocalEndpoints
 from lakegate.serving.endpoints import ServedEntity, single_version_config
 from ml_assets.deployment.rollout import run_canary
@@ -79,7 +80,7 @@ def test_healthy_canary_takes_all_traffic_and_keeps_the_incumbent_at_zero(home, 
     assert manager.get(ENDPOINT).config.traffic_config.shares() == {INCUMBENT: 0, NEW.name: 100}
     assert [s.traffic for s in result.steps] == [10, 25, 50, 100] == [s.traffic for s in seen]
     assert all(s.health.healthy for s in result.steps[:3]) and result.steps[3].health is None
-    assert [s.seconds for s in result.steps] == [5.0, 5.0, 5.0, 0.0]  # one poll interval of waiting per judged step
+    assert [s.seconds for s in result.steps] == [0.5, 0.5, 0.5, 0.0]  # a second read soon after the first had a trickle
     assert traffic_records(home) == [
         ("traffic_change", {INCUMBENT: 90, NEW.name: 10}),
         ("traffic_change", {INCUMBENT: 75, NEW.name: 25}),
@@ -105,6 +106,25 @@ def test_unhealthy_canary_at_25_is_rolled_back_to_the_incumbent(home, manager):
     records = Ledger(home / "audit" / "ledger.jsonl").records("rollback")
     assert len(records) == 1 and "failed at 25 %" in records[0].reason and records[0].actor == "deployer"
     assert traffic_records(home)[-1] == ("rollback", {INCUMBENT: 100, NEW.name: 0})
+
+
+def test_a_step_ends_when_its_requests_are_in_not_at_the_next_poll(home, manager):
+    clock, reads = FakeClock(), []
+    started: dict[int, float] = {}
+
+    def steady(canary: str, incumbent: str, since: float):  # 100 requests a second on each side
+        share = manager.get(ENDPOINT).config.traffic_config.shares()[canary]
+        n = int(100 * (clock.now - started.setdefault(share, clock.now)))
+        reads.append(share)
+        if n == 0:
+            return INFERENCE_LOG_SCHEMA.empty_table()
+        return as_log(inference_rows(canary, n, seed=len(reads)), inference_rows(incumbent, n, seed=10_000 + len(reads)))
+
+    result = run_canary(manager, ENDPOINT, NEW, POLICY, steady, actor="deployer", reason="promote v2", clock=clock)
+    assert result.succeeded, result.reason
+    # 200 a side at 100 a second: judged at 2 s (read at 0, 0.5 and 2 s), not at the 5 s poll
+    assert [s.seconds for s in result.steps] == [2.0, 2.0, 2.0, 0.0] and POLICY.poll_seconds == 5
+    assert [reads.count(share) for share in (10, 25, 50)] == [3, 3, 3]
 
 
 def test_not_enough_traffic_by_the_deadline_rolls_back(home, manager):
