@@ -28,14 +28,8 @@ from lakegate.environment import lakegate_home
 
 PROCESS_TAG = "lakegate/process"
 LAUNCHER_TAG = "lakegate/launched_by"  # who started the run: they may not approve its cost (docs/cost.md)
-PROGRESS_EVENTS = {
-    dg.DagsterEventType.STEP_START,
-    dg.DagsterEventType.STEP_SUCCESS,
-    dg.DagsterEventType.STEP_FAILURE,
-    dg.DagsterEventType.ASSET_MATERIALIZATION,
-    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-}
 STEP_EVENTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+PROGRESS_EVENTS = STEP_EVENTS | {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
 
 
 def launcher() -> str:
