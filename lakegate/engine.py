@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 
 from lakegate.environment import ConfigError, EngineConfig
 from lakegate.lake_resource import LakeResource
-from lakegate.steps import StepInvocation, run_registered_step, step_results
+from lakegate.steps import StepInvocation, StepResult, run_registered_step
 
 _lock = threading.Lock()
 _sail_server = None
@@ -113,3 +113,21 @@ class SparkEngine(dg.ConfigurableResource):
 
     def session(self) -> SparkSession:
         return spark_session(self.engine_config())
+
+
+def _key(asset: str | None) -> dg.AssetKey | None:
+    return dg.AssetKey.from_user_string(asset) if asset else None
+
+
+def step_results(result: StepResult, log) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The result as the asset yields it in process (the Databricks task reports the same through Pipes)."""
+    for message in result.messages:
+        log.info(message)
+    for warning in result.warnings:
+        log.warning(warning)
+    materialized = [dg.MaterializeResult(asset_key=_key(result.asset), metadata=result.metadata)]
+    materialized += [dg.MaterializeResult(asset_key=_key(asset), metadata=metadata)
+                     for asset, metadata in result.other_assets.items()]
+    return materialized + [dg.AssetCheckResult(asset_key=_key(c.asset or result.asset), check_name=c.name, passed=c.passed,
+                                               severity=dg.AssetCheckSeverity(c.severity), metadata=c.metadata)
+                           for c in result.checks]

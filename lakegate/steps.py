@@ -6,7 +6,8 @@ local engines, inside a Databricks task (`lakegate-step`) on kind `databricks`. 
 registers its steps (`lakehouse_assets/steps.py`, `ml_assets/steps.py`) when it is imported; the
 core knows them only by name, so it imports no asset package. Metadata values are plain JSON
 values (str, int, float, bool, dict, list), which Dagster types the same way whether they come from
-the process itself or through Pipes.
+the process itself or through Pipes. It imports no Dagster: a Databricks task loads it (lakegate-step)
+and reports through dagster-pipes; the in-process run turns a result into Dagster's in lakegate/engine.py.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-import dagster as dg
 from pyspark.sql import SparkSession
 
 from lakegate.lake import Lake
@@ -102,21 +102,3 @@ class StepInvocation:
             raise ValueError(f"lakegate-step takes a step name and its JSON arguments, got {len(arguments)} arguments")
         values = json.loads(arguments[1])
         return cls(arguments[0], values["catalog"], values["lake_root"], values["parameters"])
-
-
-def _key(asset: str | None) -> dg.AssetKey | None:
-    return dg.AssetKey.from_user_string(asset) if asset else None
-
-
-def step_results(result: StepResult, log) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
-    """The result as the asset yields it in process (the Databricks task reports the same through Pipes)."""
-    for message in result.messages:
-        log.info(message)
-    for warning in result.warnings:
-        log.warning(warning)
-    materialized = [dg.MaterializeResult(asset_key=_key(result.asset), metadata=result.metadata)]
-    materialized += [dg.MaterializeResult(asset_key=_key(asset), metadata=metadata)
-                     for asset, metadata in result.other_assets.items()]
-    return materialized + [dg.AssetCheckResult(asset_key=_key(c.asset or result.asset), check_name=c.name, passed=c.passed,
-                                               severity=dg.AssetCheckSeverity(c.severity), metadata=c.metadata)
-                           for c in result.checks]

@@ -8,15 +8,17 @@ import io
 import json
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from lakegate.cli.step import pipes_metadata
+from lakegate.cli.step import PromptClosingChannel, pipes_metadata
+from lakegate.engine import step_results
 from lakegate.steps import (StepCheck, StepInvocation, StepResult, UnknownStep, registered_step, run_registered_step,
-                            step, step_results)
+                            step)
 from lakegate.wheel import build_wheel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,16 +83,35 @@ def test_the_task_arguments_round_trip_and_pipes_gets_json_values_typed():
 
 def test_every_asset_package_registers_its_steps_where_the_task_entry_point_looks():
     # ... and a task imports no dbt until it runs the dbt step: neither the project (gold's assets and
-    # project modules parse it) nor dagster-dbt (1.5 s, which every other step's task would pay)
+    # project modules parse it) nor dagster-dbt (1.5 s, which every other step's task would pay), and no
+    # Dagster at all (0.8 s): a task talks to the orchestrator through dagster-pipes alone
     script = ("import json, sys, lakegate.cli.step, lakegate.steps as s\n"
-              "print(json.dumps([s.step_names(), sorted(m for m in sys.modules if m.startswith(('lakehouse_assets.gold', 'dagster_dbt')))]))")
+              "print(json.dumps([s.step_names(), sorted(m for m in sys.modules if m.startswith(('lakehouse_assets.gold', 'dagster_dbt')) or m == 'dagster')]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     steps, gold_modules = json.loads(done.stdout)
     assert steps == ["lakehouse.dbt_gold", "lakehouse.derived_table", "lakehouse.silver_table", "ml.feature_view",
                      "ml.training_set"]
     assert not {"lakehouse_assets.gold.step", "lakehouse_assets.gold.assets", "lakehouse_assets.gold.project",
-                "dagster_dbt"} & set(gold_modules)
+                "dagster_dbt", "dagster"} & set(gold_modules)
+
+
+def test_a_tasks_messages_all_reach_dbfs_in_order_as_soon_as_pipes_closes(tmp_path):
+    channel = PromptClosingChannel(path=str(tmp_path), interval=60)
+    messages = [{"method": "log", "params": {"message": f"line {i}"}} for i in range(5)]
+    with channel.buffered_upload_loop():  # dagster-pipes' context: its thread runs our _upload_loop
+        for message in messages[:2]:
+            channel.write_message(message)
+        time.sleep(0.05)
+        for message in messages[2:]:
+            channel.write_message(message)
+        closing = time.monotonic()
+    closed_in = time.monotonic() - closing
+    chunks = sorted(tmp_path.glob("*.json"), key=lambda p: int(p.stem))
+    written = [json.loads(line) for chunk in chunks for line in chunk.read_text().splitlines()]
+    assert written == messages and [p.name for p in chunks] == ["1.json"]  # one chunk: the interval never came
+    # dagster-pipes' own loop sleeps a whole second after its last upload, so it can never close this fast
+    assert closed_in < 1.0, closed_in
 
 
 @pytest.fixture(scope="module")
