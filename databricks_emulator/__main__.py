@@ -7,7 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from databricks_emulator.server import EmulatorOptions, serve
+# Served models score one request at a time per version (a replica, served_models.py): scikit-learn's
+# OpenMP threads then only contend with the emulator's own threads (a one-row HistGradientBoosting
+# predict went from most of a canary step's time to a share of it). Set before numpy/sklearn load.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from databricks_emulator.server import EmulatorOptions, serve  # noqa: E402
 
 TOKEN_ENV = "DATABRICKS_EMULATOR_TOKEN"  # a fixed token instead of a generated one
 
