@@ -6,6 +6,7 @@ Shared by the serving tests that need the enriched path (request rules, compiled
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from pathlib import Path
 
@@ -39,11 +40,9 @@ def build_triage_home(home: Path) -> str:
     from lakegate.serving.control import LocalEndpoints
     from lakegate.serving.endpoints import single_version_config
     from ml_assets.training import tracking
-    from ml_assets.training.train import train
     from ml_assets.usecases import CLAIMS_TRIAGE
-    from tests.integration.test_training_mlflow import synthetic_training_set
 
-    trained = train(synthetic_training_set(rows=1500, seed=3), CLAIMS_TRIAGE)
+    trained = trained_triage_model()
     uri, artifacts = embedded_store(home)
     registry = Registry(uri, uri, artifacts)
     with registry.activate():
@@ -54,6 +53,17 @@ def build_triage_home(home: Path) -> str:
     LocalEndpoints(home, registry=registry).create(ENDPOINT, single_version_config(MODEL, version),
                                                    actor="tests", reason="serving tests")
     return version
+
+
+@functools.cache
+def trained_triage_model():
+    """Trained once per test process (about 3 s; five modules build a triage home): logging reads the
+    model and never changes it, and the training set is seeded, so each home's model is the same anyway."""
+    from ml_assets.training.train import train
+    from ml_assets.usecases import CLAIMS_TRIAGE
+    from tests.integration.test_training_mlflow import synthetic_training_set
+
+    return train(synthetic_training_set(rows=1500, seed=3), CLAIMS_TRIAGE)
 
 
 def write_empty_online_store(home: Path) -> Path:
