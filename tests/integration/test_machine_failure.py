@@ -40,12 +40,9 @@ def built(tmp_path_factory):
         mp.setenv("LAKEGATE_HOME", str(home))
         mp.setenv("LAKEGATE_PII_HMAC_KEY", "machine-test-key-0123456789")
         report = generate_machines(home / "landing", machines=40, days=75, seed=5, dirty=0.03)
-        from lakegate.definitions import definitions_for
-        from lakegate.environment import load_environment
+        from tests.local_graph import local_graph
 
-        # the local graph, not `lakegate.definitions.defs`: that one has the environment of whichever
-        # test first imported it in this worker (the Databricks graph module, run first, uses `databricks`)
-        defs = definitions_for(load_environment("local"))
+        defs = local_graph()
 
         outcome = materialize(defs, f'+key:"ml/{MACHINE_FAILURE.name}_training_set"', instance=dg.DagsterInstance.ephemeral())
         yield home, report, outcome, Lake(home / "lake")

@@ -23,12 +23,9 @@ def built(tmp_path_factory):
         mp.setenv("LAKEGATE_HOME", str(home))
         mp.setenv("LAKEGATE_PII_HMAC_KEY", "pipeline-test-key-0123456789")
         report = generate(home / "landing", members=600, claims=6000, seed=11, dirty=0.05)
-        from lakegate.definitions import definitions_for
-        from lakegate.environment import load_environment
+        from tests.local_graph import local_graph
 
-        # the local graph, not `lakegate.definitions.defs`: that one has the environment of whichever
-        # test first imported it in this worker (the Databricks graph module, run first, uses `databricks`)
-        defs = definitions_for(load_environment("local"))
+        defs = local_graph()
 
         instance = dg.DagsterInstance.ephemeral()
         first = materialize(defs, "group:bronze or group:silver or group:gold", instance=instance)

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lakegate.cli.step import PromptClosingChannel, pipes_metadata
+from lakegate.cli.step import ClusterMessageWriter, PromptClosingChannel, pipes_metadata
 from lakegate.engine import step_results
 from lakegate.steps import (StepCheck, StepInvocation, StepResult, UnknownStep, registered_step, run_registered_step,
                             step)
@@ -97,6 +97,8 @@ def test_every_asset_package_registers_its_steps_where_the_task_entry_point_look
 
 
 def test_a_tasks_messages_all_reach_dbfs_in_order_as_soon_as_pipes_closes(tmp_path):
+    made = ClusterMessageWriter(interval=60).make_channel({"path": "/tmp/pipes-messages"})  # what a task uses
+    assert isinstance(made, PromptClosingChannel) and made._path == "/dbfs/tmp/pipes-messages"
     channel = PromptClosingChannel(path=str(tmp_path), interval=60)
     messages = [{"method": "log", "params": {"message": f"line {i}"}} for i in range(5)]
     with channel.buffered_upload_loop():  # dagster-pipes' context: its thread runs our _upload_loop
