@@ -106,6 +106,25 @@ def test_slow_canary_fails_on_p99_latency():
     assert any("times the incumbent's" in p for p in health.problems)
 
 
+def test_a_slow_host_that_slows_both_sides_does_not_fail_the_canary_on_the_absolute_limit():
+    """The demo loop on the loaded 2-core CI machine (2026-12-03): the canary's p99 30.5 ms against
+    the incumbent's 44.4 ms on the same traffic, rolled back for breaking the 25 ms limit."""
+    health = judge(inference_rows(CANARY, 300, seed=1, latency_ms=26.0),
+                   inference_rows(INCUMBENT, 900, seed=2, latency_ms=40.0))
+    assert health.canary.p99_latency_low_ms > STEP.limits.max_p99_latency_ms
+    assert health.healthy, health.problems
+    assert any("the incumbent's is" in n and "not the canary" in n for n in health.not_judged), health.not_judged
+
+
+def test_a_canary_over_the_absolute_limit_fails_while_the_incumbent_keeps_it():
+    """Within the ratio (about 1.3 times) but over 25 ms while the incumbent stays under it."""
+    health = judge(inference_rows(CANARY, 300, seed=1, latency_ms=27.0),
+                   inference_rows(INCUMBENT, 300, seed=2, latency_ms=19.0))
+    assert health.canary.p99_latency_ms / health.incumbent.p99_latency_ms < STEP.limits.max_p99_latency_ratio
+    assert not health.healthy
+    assert [p for p in health.problems if "above the maximum 25" in p], health.problems
+
+
 def test_two_stragglers_on_a_busy_machine_leave_the_p99_not_judged_rather_than_failed():
     """The demo loop's failure on a loaded 2-core machine: 200 requests a side, the canary's two
     slowest hit by scheduling (its p99 1.6 times the incumbent's), the rest alike."""
