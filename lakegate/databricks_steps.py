@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import dagster as dg
-from dagster_databricks import PipesDbfsMessageReader
 
 from lakegate.cost.run_costs import step_guardrails
 from lakegate.databricks import workspace_client
 from lakegate.databricks_jobs import StepRunClient, step_task, submit_arguments
+from lakegate.dbfs_message_reader import PromptDbfsMessageReader
 from lakegate.environment import ConfigError, Environment
 from lakegate.lake import Lake
 from lakegate.steps import StepInvocation
@@ -35,6 +35,6 @@ def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation:
     task = step_task(jobs, guardrails.attribution, wheel=wheel.volume_path(env.catalog), parameters=invocation.arguments())
     submit = submit_arguments(jobs, context.run.run_id, context.op_execution_context.node_handle.name)
     client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
-                           message_reader=PipesDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
+                           message_reader=PromptDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
     completed = guardrails.run(context, client, task, submit, prepare=lambda: upload_wheel(workspace, env.catalog, wheel))
     return [guardrails.with_estimate(result) for result in completed.get_results()]

@@ -4,16 +4,16 @@ finance, and an overrunning run is cancelled by the live stop, recorded and aler
 
 import functools
 import json
+import time
 from pathlib import Path
 
 import dagster as dg
-import dagster._core.pipes.utils as pipes_utils
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dagster_databricks import PipesDbfsMessageReader
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.jobs import RunLifeCycleState, RunResultState
 
+from lakegate import dbfs_message_reader
 from lakegate.alerts import list_alerts
 from lakegate.cost.finance_approval import record_finance_approval, sign_finance_approval
 from lakegate.cost.guard import CostGuard, RunIdentity
@@ -41,7 +41,7 @@ DEAD_WORKSPACE = "http://127.0.0.1:9"  # nothing listens: any request would fail
 
 @pytest.fixture(autouse=True)
 def no_wait_for_messages_that_cannot_come(monkeypatch):
-    monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 0)
+    monkeypatch.setattr(dbfs_message_reader, "CLOSED_MESSAGE_WAIT_SECONDS", 0)
 
 
 def guard(home: Path, spent: float = 0.0) -> CostGuard:
@@ -56,8 +56,8 @@ def guarded_step(workspace: WorkspaceClient, cost_guard: CostGuard, script: str,
                  usd_per_hour: float = 0.0, seconds: str = "60", root_run_id: str | None = None, jobs=JOBS,
                  price=None, effective_cluster=lambda cluster: cluster):
     client = StepRunClient(client=workspace, poll_interval_seconds=0.2,
-                           message_reader=PipesDbfsMessageReader(client=workspace, interval=0.2,
-                                                                 include_stdio_in_messages=False))
+                           message_reader=dbfs_message_reader.PromptDbfsMessageReader(client=workspace, interval=0.2,
+                                                                                      include_stdio_in_messages=False))
     seen: dict = {}
 
     @dg.asset(key=["ml", "claims_triage_training_set"])
@@ -107,13 +107,22 @@ def test_a_high_cost_run_waits_for_finance_then_runs(workspace, tmp_path):
     assert decisions == ["awaiting_approval", "approved"]
 
 
+def terminated(workspace: WorkspaceClient, run_id: int, timeout: float = 30.0):
+    """The run once it has ended (its process killed and the cluster gone), as `jobs.get_run` shows it."""
+    deadline = time.monotonic() + timeout
+    while (run := workspace.jobs.get_run(run_id)).state.life_cycle_state != RunLifeCycleState.TERMINATED:
+        assert time.monotonic() < deadline, run.state
+        time.sleep(0.1)
+    return run
+
+
 def test_an_overrunning_run_is_cancelled_by_the_live_stop_recorded_and_alerted(workspace, tmp_path):
     script = upload(workspace, "/lakegate/steps/long_sleep.py", SLEEP.encode())
     # $36/h is a cent a second: the run cap of $0.02 is crossed about 2 s in, long before the 60 s sleep ends
     result, _ = guarded_step(workspace, guard(tmp_path), script, usd=0.01, usd_per_hour=36.0)
     assert not result.success and "cancelled by the live stop" in failure(result)
     (stop,) = Ledger(tmp_path / "ledger.jsonl").records("cost_stop")
-    run = workspace.jobs.get_run(int(stop.subject["databricks_run_id"]))
+    run = terminated(workspace, int(stop.subject["databricks_run_id"]))  # the step returns once it is TERMINATING
     assert (run.state.life_cycle_state, run.state.result_state) == (RunLifeCycleState.TERMINATED, RunResultState.CANCELED)
     assert run.end_time - run.start_time < 30_000
     (alert,) = list_alerts(tmp_path)

@@ -9,12 +9,11 @@ what comes back is what the client itself reports: the Databricks run id and URL
 import json
 
 import dagster as dg
-import dagster._core.pipes.utils as pipes_utils
 from dagster._core.errors import DagsterExecutionInterruptedError
 from databricks.sdk.service.jobs import RunLifeCycleState, RunResultState
 import pytest
-from dagster_databricks import PipesDbfsMessageReader
 
+from lakegate import dbfs_message_reader
 from lakegate.databricks_jobs import Attribution, StepRunClient, step_task, submit_arguments
 from lakegate.environment import DatabricksJobsConfig
 from tests.emulator.workloads import FAIL, SLEEP, upload
@@ -31,7 +30,7 @@ OK = 'print("silver claims step ran")\n'
 def no_wait_for_messages_that_cannot_come(monkeypatch):
     """Without a `closed` message the reader waits this long for late ones after the run ends (10 s);
     these tasks send none at all, so waiting would only slow the tests."""
-    monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 0)
+    monkeypatch.setattr(dbfs_message_reader, "CLOSED_MESSAGE_WAIT_SECONDS", 0)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +58,8 @@ class TerminatedWhileRunning(StepRunClient):
 
 def materialize_step(workspace, jobs: DatabricksJobsConfig, script: str, parameters=(), client_class=StepRunClient):
     client = client_class(client=workspace, poll_interval_seconds=0.2,
-                          message_reader=PipesDbfsMessageReader(client=workspace, interval=0.2,
-                                                                include_stdio_in_messages=False))
+                          message_reader=dbfs_message_reader.PromptDbfsMessageReader(client=workspace, interval=0.2,
+                                                                                     include_stdio_in_messages=False))
 
     @dg.asset(key=["silver", "claims_step"])
     def claims_step(context: dg.AssetExecutionContext):
