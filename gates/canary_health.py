@@ -16,9 +16,9 @@ on a busy machine moves it by half. Latency limits therefore fail a canary only 
 shows it: the canary's p99 at the lower end of its 95 % confidence interval against the limit, or
 against the incumbent's p99 at the upper end of its own (order-statistic bounds, which assume no
 distribution). A p99 that breaks a limit without that evidence is reported as not yet judged.
-The absolute limit is the canary's only when the incumbent keeps it: when both sides' p99 are above
-it with that evidence in the same window, the host or the load is slow, which says nothing about the
-new version (the ratio still compares them, and the endpoint's SLA check reports the breach).
+The absolute limit fails the canary only when the incumbent is shown to keep it in the same window
+(its p99's upper bound within it): otherwise the host or the load is slow, which says nothing about
+the new version (the ratio still compares the two, and the endpoint's SLA check reports the breach).
 
 Precision and recall need claim outcomes, which arrive days after the request: they are judged only
 once each side has `min_labelled` served records with an outcome, and reported as not yet judged
@@ -167,14 +167,16 @@ def _judge(c: SideStats, i: SideStats, psi: float | None, limits: HealthLimits) 
 def _judge_latency(c: SideStats, i: SideStats, limits: HealthLimits, problems: list[str], not_judged: list[str]) -> None:
     too_few = f"of {c.judged_requests} and {i.judged_requests} requests: too few to tell it from scheduling noise"
     limit = limits.max_p99_latency_ms
-    incumbent_breaks_it = i.p99_latency_low_ms > limit  # the same breach, with the same evidence, on the old side
-    if c.p99_latency_low_ms > limit and not incumbent_breaks_it:
+    incumbent_keeps_it = i.p99_latency_high_ms <= limit  # shown by the old side on the same traffic
+    if c.p99_latency_low_ms > limit and incumbent_keeps_it:
         problems.append(f"p99 latency {c.p99_latency_ms:.1f} ms (95% lower bound {c.p99_latency_low_ms:.1f}) is above "
-                        f"the maximum {limit} ms")
-    elif c.p99_latency_ms > limit and incumbent_breaks_it:
-        not_judged.append(f"p99 latency {c.p99_latency_ms:.1f} ms over the maximum {limit} ms, but the incumbent's is "
-                          f"{i.p99_latency_ms:.1f} ms (95% lower bound {i.p99_latency_low_ms:.1f}) on the same traffic: "
-                          f"the host or the load is slow, not the canary (the endpoint's SLA check judges that)")
+                        f"the maximum {limit} ms, which the incumbent keeps (its 95% upper bound "
+                        f"{i.p99_latency_high_ms:.1f} ms)")
+    elif c.p99_latency_ms > limit and not incumbent_keeps_it:
+        not_judged.append(f"p99 latency {c.p99_latency_ms:.1f} ms over the maximum {limit} ms, but the incumbent is not "
+                          f"shown to keep it on the same traffic (p99 {i.p99_latency_ms:.1f} ms, 95% upper bound "
+                          f"{i.p99_latency_high_ms:.1f}): the host or the load is slow, not the canary (the ratio "
+                          f"compares them; the endpoint's SLA check judges the breach)")
     elif c.p99_latency_ms > limit:
         not_judged.append(f"p99 latency {c.p99_latency_ms:.1f} ms over the maximum {limit} ms ({too_few})")
     if _slower(c.p99_latency_low_ms, i.p99_latency_high_ms, limits):

@@ -113,16 +113,29 @@ def test_a_slow_host_that_slows_both_sides_does_not_fail_the_canary_on_the_absol
                    inference_rows(INCUMBENT, 900, seed=2, latency_ms=40.0))
     assert health.canary.p99_latency_low_ms > STEP.limits.max_p99_latency_ms
     assert health.healthy, health.problems
-    assert any("the incumbent's is" in n and "not the canary" in n for n in health.not_judged), health.not_judged
+    assert any("not shown to keep it" in n and "not the canary" in n for n in health.not_judged), health.not_judged
+
+
+def test_a_host_slow_at_its_tail_leaves_the_absolute_limit_not_judged():
+    """The fresh-clone CI on three workers (2026-12-03): the 25 % canary at 31.6 ms (lower bound 25.2)
+    against an incumbent at 27.0 ms whose own lower bound was under 25 ms. A fortieth of the
+    incumbent's requests are slowed by the host here: its p99 is over the limit, its upper bound too."""
+    incumbent = inference_rows(INCUMBENT, 845, seed=2)
+    incumbent.loc[incumbent.index[-20:], "latency_ms"] = np.linspace(22.0, 32.0, 20)
+    health = judge(inference_rows(CANARY, 286, seed=1, latency_ms=26.0), incumbent)
+    assert health.canary.p99_latency_low_ms > 25.0 and health.incumbent.p99_latency_low_ms <= 25.0
+    assert health.healthy, health.problems
+    assert any("not shown to keep it" in n for n in health.not_judged), health.not_judged
 
 
 def test_a_canary_over_the_absolute_limit_fails_while_the_incumbent_keeps_it():
-    """Within the ratio (about 1.3 times) but over 25 ms while the incumbent stays under it."""
-    health = judge(inference_rows(CANARY, 300, seed=1, latency_ms=27.0),
-                   inference_rows(INCUMBENT, 300, seed=2, latency_ms=19.0))
+    """Within the ratio (about 1.4 times) but over 25 ms while the incumbent's upper bound stays under it."""
+    health = judge(inference_rows(CANARY, 300, seed=1, latency_ms=26.0),
+                   inference_rows(INCUMBENT, 300, seed=2, latency_ms=17.0))
+    assert health.incumbent.p99_latency_high_ms <= 25.0
     assert health.canary.p99_latency_ms / health.incumbent.p99_latency_ms < STEP.limits.max_p99_latency_ratio
     assert not health.healthy
-    assert [p for p in health.problems if "above the maximum 25" in p], health.problems
+    assert [p for p in health.problems if "above the maximum 25" in p and "the incumbent keeps" in p], health.problems
 
 
 def test_two_stragglers_on_a_busy_machine_leave_the_p99_not_judged_rather_than_failed():
