@@ -4,7 +4,6 @@ finance, and an overrunning run is cancelled by the live stop, recorded and aler
 
 import functools
 import json
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +25,7 @@ from lakegate.environment import CostConfig, DatabricksJobsConfig
 from lakegate.governance.policy import parse_policy
 from lakegate.ledger import Ledger
 from lakegate.signing import public_key_pem
-from tests.emulator.workloads import SLEEP, upload
+from tests.emulator.workloads import SLEEP, upload, wait_until
 
 pytestmark = pytest.mark.integration
 ENV = "databricks"
@@ -107,22 +106,13 @@ def test_a_high_cost_run_waits_for_finance_then_runs(workspace, tmp_path):
     assert decisions == ["awaiting_approval", "approved"]
 
 
-def terminated(workspace: WorkspaceClient, run_id: int, timeout: float = 30.0):
-    """The run once it has ended (its process killed and the cluster gone), as `jobs.get_run` shows it."""
-    deadline = time.monotonic() + timeout
-    while (run := workspace.jobs.get_run(run_id)).state.life_cycle_state != RunLifeCycleState.TERMINATED:
-        assert time.monotonic() < deadline, run.state
-        time.sleep(0.1)
-    return run
-
-
 def test_an_overrunning_run_is_cancelled_by_the_live_stop_recorded_and_alerted(workspace, tmp_path):
     script = upload(workspace, "/lakegate/steps/long_sleep.py", SLEEP.encode())
     # $36/h is a cent a second: the run cap of $0.02 is crossed about 2 s in, long before the 60 s sleep ends
     result, _ = guarded_step(workspace, guard(tmp_path), script, usd=0.01, usd_per_hour=36.0)
     assert not result.success and "cancelled by the live stop" in failure(result)
     (stop,) = Ledger(tmp_path / "ledger.jsonl").records("cost_stop")
-    run = terminated(workspace, int(stop.subject["databricks_run_id"]))  # the step returns once it is TERMINATING
+    run = wait_until(workspace, int(stop.subject["databricks_run_id"]), {"TERMINATED"})  # the step returns at TERMINATING
     assert (run.state.life_cycle_state, run.state.result_state) == (RunLifeCycleState.TERMINATED, RunResultState.CANCELED)
     assert run.end_time - run.start_time < 30_000
     (alert,) = list_alerts(tmp_path)

@@ -16,7 +16,7 @@ import pytest
 from lakegate import dbfs_message_reader
 from lakegate.databricks_jobs import Attribution, StepRunClient, step_task, submit_arguments
 from lakegate.environment import DatabricksJobsConfig
-from tests.emulator.workloads import FAIL, SLEEP, upload
+from tests.emulator.workloads import FAIL, SLEEP, upload, wait_until
 
 pytestmark = pytest.mark.integration
 ENV = "databricks"
@@ -107,9 +107,9 @@ def test_a_failed_task_and_a_cluster_the_policy_refuses_fail_the_step_with_datab
 
 def test_terminating_the_step_cancels_its_databricks_run(workspace, policy_id):
     script = upload(workspace, "/lakegate/steps/sleep.py", SLEEP.encode())
-    terminated = materialize_step(workspace, config(policy_id), script, parameters=["60"],
-                                  client_class=TerminatedWhileRunning)
-    assert not terminated.success  # the step stays interrupted (dagster-databricks alone would report success)
-    run = workspace.jobs.get_run(terminated.client.interrupted_run)
+    stopped = materialize_step(workspace, config(policy_id), script, parameters=["60"],
+                               client_class=TerminatedWhileRunning)
+    assert not stopped.success  # the step stays interrupted (dagster-databricks alone would report success)
+    run = wait_until(workspace, stopped.client.interrupted_run, {"TERMINATED"})
     assert run.state.life_cycle_state == RunLifeCycleState.TERMINATED
     assert run.state.result_state == RunResultState.CANCELED

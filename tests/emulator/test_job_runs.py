@@ -15,7 +15,7 @@ from databricks.sdk.service.compute import ClusterLogConf, ClusterSpec, DbfsStor
 from databricks.sdk.service.jobs import (JobEnvironment, PythonWheelTask, Run, RunLifeCycleState, RunOutput,
                                          RunResultState, SparkPythonTask, SubmitTask, TaskDependency)
 
-from tests.emulator.workloads import FAIL, HELPERS_WHEEL, SLEEP, WRITE_DELTA_TABLE, helpers_wheel, upload
+from tests.emulator.workloads import FAIL, HELPERS_WHEEL, SLEEP, WRITE_DELTA_TABLE, helpers_wheel, upload, wait_until
 
 pytestmark = pytest.mark.integration
 LIFECYCLE = ["PENDING", "RUNNING", "TERMINATING", "TERMINATED"]
@@ -25,16 +25,6 @@ def python_task(script: str, *parameters: str, key: str = "main", **extra) -> Su
     cluster = extra.pop("new_cluster", ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=1))
     return SubmitTask(task_key=key, new_cluster=cluster,
                       spark_python_task=SparkPythonTask(python_file=script, parameters=list(parameters)), **extra)
-
-
-def wait_until(workspace, run_id: int, life_cycle: set[str], seconds: float = 60) -> Run:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = workspace.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in life_cycle:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} never reached {life_cycle}")
 
 
 def test_a_spark_python_task_writes_a_delta_table_through_sail_and_succeeds(workspace, dev_catalog):

@@ -1,12 +1,15 @@
-"""What the job tests upload: task scripts and a small wheel, written here so each test reads as its workload."""
+"""What the job tests upload: task scripts and a small wheel, written here so each test reads as its workload;
+and how they wait for a run they stopped to end."""
 
 from __future__ import annotations
 
 import base64
 import io
+import time
 import zipfile
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.jobs import Run
 
 WRITE_DELTA_TABLE = '''
 import os, sys
@@ -59,3 +62,16 @@ def helpers_wheel() -> bytes:
 def upload(workspace: WorkspaceClient, dbfs_path: str, contents: bytes) -> str:
     workspace.dbfs.put(dbfs_path, contents=base64.b64encode(contents).decode(), overwrite=True)
     return f"dbfs:{dbfs_path}"
+
+
+
+def wait_until(workspace: WorkspaceClient, run_id: int, life_cycle: set[str], seconds: float = 60) -> Run:
+    """The run once its life-cycle state is one of `life_cycle`. A stopped step returns as soon as its run is
+    TERMINATING (dagster-databricks' rule); the emulator then kills the task and reports TERMINATED."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = workspace.jobs.get_run(run_id)
+        if run.state.life_cycle_state.value in life_cycle:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never reached {life_cycle}")
