@@ -34,7 +34,15 @@ def submit_step(context: dg.AssetExecutionContext, env: Environment, invocation:
     wheel = this_process_wheel()  # its volume path is known before anything is sent
     task = step_task(jobs, guardrails.attribution, wheel=wheel.volume_path(env.catalog), parameters=invocation.arguments())
     submit = submit_arguments(jobs, context.run.run_id, context.op_execution_context.node_handle.name)
-    client = StepRunClient(client=workspace, poll_interval_seconds=poll_interval_seconds,
-                           message_reader=PromptDbfsMessageReader(client=workspace, interval=poll_interval_seconds))
+    client = step_run_client(workspace, poll_interval_seconds)
     completed = guardrails.run(context, client, task, submit, prepare=lambda: upload_wheel(workspace, env.catalog, wheel))
     return [guardrails.with_estimate(result) for result in completed.get_results()]
+
+
+def step_run_client(workspace, poll_interval_seconds: float, client_class: type[StepRunClient] = StepRunClient,
+                    **reader_options) -> StepRunClient:
+    """The Pipes client of a step's job run: the run polled, and its messages read (PromptDbfsMessageReader),
+    every `poll_interval_seconds`."""
+    return client_class(client=workspace, poll_interval_seconds=poll_interval_seconds,
+                        message_reader=PromptDbfsMessageReader(client=workspace, interval=poll_interval_seconds,
+                                                               **reader_options))

@@ -20,7 +20,8 @@ from lakegate.cost.cluster_policy import check_before_submit
 from lakegate.cost.estimate import Duration, Estimate
 from lakegate.cost.guarded_run import pricer, run_guarded
 from lakegate.cost.rate_card import load_rate_card
-from lakegate.databricks_jobs import Attribution, StepRunClient, step_task, submit_arguments
+from lakegate.databricks_jobs import Attribution, step_task, submit_arguments
+from lakegate.databricks_steps import step_run_client
 from lakegate.environment import CostConfig, DatabricksJobsConfig
 from lakegate.governance.policy import parse_policy
 from lakegate.ledger import Ledger
@@ -54,9 +55,7 @@ def fixed_estimate(usd: float, usd_per_hour: float):
 def guarded_step(workspace: WorkspaceClient, cost_guard: CostGuard, script: str, usd: float = 0.0,
                  usd_per_hour: float = 0.0, seconds: str = "60", root_run_id: str | None = None, jobs=JOBS,
                  price=None, effective_cluster=lambda cluster: cluster):
-    client = StepRunClient(client=workspace, poll_interval_seconds=0.2,
-                           message_reader=dbfs_message_reader.PromptDbfsMessageReader(client=workspace, interval=0.2,
-                                                                                      include_stdio_in_messages=False))
+    client = step_run_client(workspace, 0.2, include_stdio_in_messages=False)
     seen: dict = {}
 
     @dg.asset(key=["ml", "claims_triage_training_set"])

@@ -15,6 +15,7 @@ import pytest
 
 from lakegate import dbfs_message_reader
 from lakegate.databricks_jobs import Attribution, StepRunClient, step_task, submit_arguments
+from lakegate.databricks_steps import step_run_client
 from lakegate.environment import DatabricksJobsConfig
 from tests.emulator.workloads import FAIL, SLEEP, upload, wait_until
 
@@ -57,9 +58,7 @@ class TerminatedWhileRunning(StepRunClient):
 
 
 def materialize_step(workspace, jobs: DatabricksJobsConfig, script: str, parameters=(), client_class=StepRunClient):
-    client = client_class(client=workspace, poll_interval_seconds=0.2,
-                          message_reader=dbfs_message_reader.PromptDbfsMessageReader(client=workspace, interval=0.2,
-                                                                                     include_stdio_in_messages=False))
+    client = step_run_client(workspace, 0.2, client_class, include_stdio_in_messages=False)
 
     @dg.asset(key=["silver", "claims_step"])
     def claims_step(context: dg.AssetExecutionContext):

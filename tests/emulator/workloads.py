@@ -64,7 +64,6 @@ def upload(workspace: WorkspaceClient, dbfs_path: str, contents: bytes) -> str:
     return f"dbfs:{dbfs_path}"
 
 
-
 def wait_until(workspace: WorkspaceClient, run_id: int, life_cycle: set[str], seconds: float = 60) -> Run:
     """The run once its life-cycle state is one of `life_cycle`. A stopped step returns as soon as its run is
     TERMINATING (dagster-databricks' rule); the emulator then kills the task and reports TERMINATED."""
