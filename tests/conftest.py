@@ -6,9 +6,9 @@ import pytest
 
 
 def pytest_configure(config):
-    from lakegate.inherited_signals import restore_default_sigterm
+    from lakegate.inherited_signals import restore_default_stop_signals
 
-    restore_default_sigterm()  # the tests run Dagster in process too, not only through the CLI
+    restore_default_stop_signals()  # the tests run Dagster in process too, not only through the CLI
 
 
 @pytest.fixture

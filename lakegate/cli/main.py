@@ -42,9 +42,9 @@ err = Console(stderr=True)
 
 def main() -> None:
     from lakegate.cli.errors import user_errors
-    from lakegate.inherited_signals import restore_default_sigterm
+    from lakegate.inherited_signals import restore_default_stop_signals
 
-    restore_default_sigterm()
+    restore_default_stop_signals()
 
     try:
         # Outside standalone mode click returns (not raises) the code of a typer.Exit: pass it on.

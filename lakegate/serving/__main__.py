@@ -8,13 +8,13 @@ import json
 import sys
 
 from lakegate.environment import ConfigError
-from lakegate.inherited_signals import restore_default_sigterm
+from lakegate.inherited_signals import restore_default_stop_signals
 from lakegate.process_exit import exit_without_teardown
 from lakegate.serving.server import ServeOptions, serve
 
 
 def main(argv: list[str]) -> int:
-    restore_default_sigterm()
+    restore_default_stop_signals()
     if len(argv) != 1:
         print("usage: lakegate serve [OPTIONS] (this module is what it runs)", file=sys.stderr)
         return 2
