@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +56,9 @@ _LOG_SCHEMA = pa.schema(
     ]
 )
 UNCHANGED = "unchanged"  # a file seen again under new stat values, content already ingested: stat memo only
+# Sources ingest side by side (ingest_sources); their bronze tables are their own, but they share the
+# ingest log, and delta-rs fails a second writer that creates a table at the same time.
+_INGEST_LOG_WRITE = threading.Lock()
 
 
 @dataclass
@@ -62,6 +69,7 @@ class IngestReport:
     rows: int = 0
     bronze_version: int | None = None
     seconds_parsing: float = 0.0
+    seconds: float = 0.0  # the whole ingest of the source
 
 
 def landing_files(landing_dir: Path) -> list[Path]:
@@ -130,6 +138,7 @@ def ingest_source(
     rejected_root: Path,
     now: dt.datetime | None = None,
 ) -> IngestReport:
+    begun = time.perf_counter()
     now = now or dt.datetime.now(dt.timezone.utc)
     report = IngestReport(source=source.name)
     bronze_name = f"{catalog}.bronze.{source.name}"
@@ -176,8 +185,31 @@ def ingest_source(
         # An empty table still exists, so downstream reads and row counts work from the first run.
         report.bronze_version = lake.write_arrow(bronze_name, _empty_bronze(source), mode="append")
     if log_rows:
-        lake.write_arrow(f"{catalog}.bronze.{INGEST_LOG}", pa.Table.from_pylist(log_rows, _LOG_SCHEMA), mode="append")
+        with _INGEST_LOG_WRITE:
+            lake.write_arrow(f"{catalog}.bronze.{INGEST_LOG}", pa.Table.from_pylist(log_rows, _LOG_SCHEMA), mode="append")
+    report.seconds = time.perf_counter() - begun
     return report
+
+
+def ingest_sources(lake: Lake, catalog: str, sources: list[LandingSource], landing_root: Path,
+                   rejected_root: Path) -> Iterator[IngestReport]:
+    """ingest_source for each source, as many at once as there are cores; reports in `sources` order.
+
+    Side by side because most of a file's cost releases the GIL (hashing, pyarrow's reader, numpy,
+    delta-rs' write), and one source's files use one core: at 1M claims, claims and their outcomes
+    are 2.6 and 1.3 s of one thread each. The biggest sources go first, so none is left alone at
+    the end."""
+    now = dt.datetime.now(dt.timezone.utc)  # one ingest time for the run's files, as before
+    by_size = sorted(sources, key=lambda s: -_landed_bytes(landing_root / s.name))
+    with ThreadPoolExecutor(max_workers=max(1, min(len(sources), os.cpu_count() or 1))) as pool:
+        futures = {s.name: pool.submit(ingest_source, lake, catalog, s, landing_root, rejected_root, now)
+                   for s in by_size}
+        for source in sources:
+            yield futures[source.name].result()
+
+
+def _landed_bytes(landing_dir: Path) -> int:
+    return sum(p.stat().st_size for p in landing_files(landing_dir))
 
 
 def _lines(path: Path, raw: bytes) -> int | None:

@@ -18,6 +18,7 @@ import csv
 import gzip
 import hashlib
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from lakehouse_assets.bronze.lines import DataLines, find_data_lines, plain_runs
 from lakehouse_assets.landing import LandingSource
 
 RESCUED = "_rescued_data"
+_MAYBE_BLANK_LINE = re.compile(rb"\n[\n\r]")
 METADATA_COLUMNS = ("_rescued_data", "_source_file", "_file_hash", "_row_number", "_ingested_at")
 
 
@@ -71,8 +73,15 @@ def data_lines(content: bytes) -> list[bytes]:
 
 
 def count_lines(content: bytes) -> int:
-    """Data lines counted independently of the parser (plain bytes.split, no CSV)."""
-    return len(data_lines(content))
+    """Data lines counted independently of the parser (plain byte counts, no CSV).
+
+    Only a line that starts right after a newline with another newline or a carriage return can be
+    blank; without either pair, every line after the header counts, and counting newlines is all it
+    takes (0.05 s for 250k lines, where the list of data_lines takes 0.12 s). Else data_lines."""
+    if _MAYBE_BLANK_LINE.search(content):
+        return len(data_lines(content))
+    newlines = content.count(b"\n")
+    return newlines - 1 if content.endswith(b"\n") else newlines
 
 
 def count_landed_rows(path: Path) -> int | None:
@@ -127,7 +136,16 @@ def _parse_vectorised(content: bytes, lines: DataLines, header: list[str], sourc
                           schema=_output_schema(source))
     odd = odd.set_column(odd.schema.get_field_index("_row_number"), "_row_number", pa.array(odd_at + 2, pa.int64()))
     rows = pa.concat_tables([plain_rows, odd])
-    return rows.take(pc.sort_indices(rows["_row_number"])) if len(odd_at) else rows
+    return rows.take(_file_order(plain_at, odd_at)) if len(odd_at) else rows
+
+
+def _file_order(plain_at: np.ndarray, odd_at: np.ndarray) -> np.ndarray:
+    """Indices that put the plain rows, then the odd ones, back in file order: the row at data line i
+    is plain_at's or odd_at's position of i (no sort, both are ascending)."""
+    order = np.empty(len(plain_at) + len(odd_at), np.int64)
+    order[plain_at] = np.arange(len(plain_at))
+    order[odd_at] = np.arange(len(plain_at), len(order))
+    return order
 
 
 def header_index(header: list[str], column: str) -> int:

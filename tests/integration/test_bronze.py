@@ -2,14 +2,17 @@
 
 import json
 import shutil
+import time
 
 import pyarrow as pa
 import pytest
 
 from lakegate.lake import Lake
 from lakehouse_assets.bronze.conservation import check_bronze_conservation
-from lakehouse_assets.bronze.ingest import FILES_COMMIT_KEY, ingest_source
+from lakehouse_assets.bronze.ingest import FILES_COMMIT_KEY, ingest_log, ingest_source, ingest_sources
 from lakehouse_assets.domains.claims.sources import CLAIMS
+from lakehouse_assets.sources import SOURCES
+from lakehouse_assets.synthetic import generate
 from tests.integration.landing import claim, land
 
 pytestmark = pytest.mark.integration
@@ -169,3 +172,41 @@ def test_a_touched_file_is_hashed_once_and_not_ingested_again(home, monkeypatch)
     assert ingest(home).rows == 0 and ingest(home).rows == 0
     assert reads == ["a.csv"]  # the second run knows the new stat
     assert check_bronze_conservation(Lake(home / "lake"), "dev", "claims", home / "landing", home / "rejected").holds
+
+
+def test_sources_ingested_side_by_side_each_keep_every_row_and_log_their_files(home):
+    """The first run creates the shared ingest log from several threads at once: none of them fails."""
+    generate(home / "landing", members=300, claims=3000, dirty=0.05)
+    names = ["members", "claims", "providers", "claim_outcomes"]  # reports come back in this order
+    lake = Lake(home / "lake")
+    reports = list(ingest_sources(lake, "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected"))
+    assert [r.source for r in reports] == names
+    logged = ingest_log(lake, "dev").to_pylist()
+    for report in reports:
+        assert report.rows > 0 and report.seconds > 0
+        assert lake.read_arrow(f"dev.bronze.{report.source}").num_rows == report.rows
+        assert {r["path"] for r in logged if r["source"] == report.source and r["status"] == "ingested"} == set(report.ingested_files)
+        assert check_bronze_conservation(lake, "dev", report.source, home / "landing", home / "rejected").holds
+    assert sum(r.rows for r in ingest_sources(lake, "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected")) == 0
+
+
+def test_sources_side_by_side_write_the_shared_ingest_log_one_at_a_time(home, monkeypatch):
+    """delta-rs fails the second of two writers creating one table; held open, no log write overlaps."""
+    generate(home / "landing", members=50, claims=100)
+    inside, overlapped, write = [], [], Lake.write_arrow
+
+    def slow_log_write(self, name, *args, **kwargs):
+        if not str(name).endswith(".ingest_log"):
+            return write(self, name, *args, **kwargs)
+        overlapped.append(bool(inside))
+        inside.append(name)
+        time.sleep(0.3)
+        try:
+            return write(self, name, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(Lake, "write_arrow", slow_log_write)
+    names = ["members", "claims", "providers", "claim_outcomes"]
+    list(ingest_sources(Lake(home / "lake"), "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected"))
+    assert overlapped == [False] * 4

@@ -4,8 +4,10 @@ import gzip
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lakehouse_assets.bronze.parse import UnreadableFile, count_landed_rows, parse_file
+from lakehouse_assets.bronze.parse import UnreadableFile, count_landed_rows, count_lines, data_lines, parse_file
 from lakehouse_assets.domains.claims.sources import PROVIDERS
 
 HEADER = ",".join(PROVIDERS.columns)
@@ -119,3 +121,10 @@ def test_the_vectorised_reader_gives_what_line_by_line_parsing_gives(tmp_path):
     by_id = {r["provider_id"]: r for r in rows(parsed)}
     assert by_id["P7"]["provider_name"] == "N/A" and by_id["P7"]["specialty"] is None
     assert by_id["P10"]["provider_name"] == 'A "quoted" name'
+
+
+@given(st.lists(st.sampled_from([b"a", b",", b"\n", b"\r", b"\r\n", b'"', b"\n\n"]), max_size=40).map(b"".join))
+def test_the_newline_count_agrees_with_the_line_list_for_any_bytes(content):
+    """count_lines' shortcut (newlines counted when no line can be blank) is the same count as the
+    list of data lines it stands for, blank and cut-off lines included."""
+    assert count_lines(content) == len(data_lines(content))
