@@ -197,9 +197,9 @@ def ingest_sources(lake: Lake, catalog: str, sources: list[LandingSource], landi
 
     Side by side because most of a file's cost releases the GIL (hashing, pyarrow's reader, numpy,
     delta-rs' write), and one source's files use one core: at 1M claims, claims and their outcomes
-    are 2.6 and 1.3 s of one thread each. The biggest sources go first, so none is left alone at
-    the end."""
-    now = dt.datetime.now(dt.timezone.utc)  # one ingest time for the run's files, as before
+    are 2.6 and 1.3 s of one thread each. The largest landing folders go first (a stat each, no
+    read), so a big source is not left running alone at the end."""
+    now = dt.datetime.now(dt.timezone.utc)  # one ingest time for all of the run's files
     by_size = sorted(sources, key=lambda s: -_landed_bytes(landing_root / s.name))
     with ThreadPoolExecutor(max_workers=max(1, min(len(sources), os.cpu_count() or 1))) as pool:
         futures = {s.name: pool.submit(ingest_source, lake, catalog, s, landing_root, rejected_root, now)
