@@ -37,13 +37,12 @@ def bronze(context: dg.AssetExecutionContext, platform: Platform, lake: LakeReso
     store = lake.lake()
     sources = [SOURCES[key.path[-1]] for key in sorted(context.selected_asset_keys, key=lambda k: k.path[-1])]
     for report in ingest_sources(store, lake.catalog, sources, platform.landing_root(), platform.rejected_root()):
-        source = SOURCES[report.source]
-        name = lake.name("bronze", source.name)
+        name = lake.name("bronze", report.source)
         for path, reason in report.rejected_files.items():
             context.log.warning(f"rejected {path}: {reason}")
         context.log.info(f"{name}: {len(report.ingested_files)} new files, {report.rows} rows")
         yield dg.MaterializeResult(
-            asset_key=bronze_key(source.name),
+            asset_key=bronze_key(report.source),
             metadata={
                 "dagster/table_name": dg.MetadataValue.text(name),
                 "path": dg.MetadataValue.path(str(store.path(name))),

@@ -22,6 +22,14 @@ def ingest(home):
     return ingest_source(Lake(home / "lake"), "dev", CLAIMS, home / "landing", home / "rejected")
 
 
+INSURER_SOURCES = ["members", "claims", "providers", "claim_outcomes"]  # not sorted: reports come back in this order
+
+
+def ingest_side_by_side(home):
+    return list(ingest_sources(Lake(home / "lake"), "dev", [SOURCES[n] for n in INSURER_SOURCES], home / "landing",
+                               home / "rejected"))
+
+
 def test_running_ingestion_twice_ingests_nothing_new(home):
     land(home, "claims", "a.csv", [claim("C1"), claim("C2")])
     first = ingest(home)
@@ -177,17 +185,16 @@ def test_a_touched_file_is_hashed_once_and_not_ingested_again(home, monkeypatch)
 def test_sources_ingested_side_by_side_each_keep_every_row_and_log_their_files(home):
     """The first run creates the shared ingest log from several threads at once: none of them fails."""
     generate(home / "landing", members=300, claims=3000, dirty=0.05)
-    names = ["members", "claims", "providers", "claim_outcomes"]  # reports come back in this order
     lake = Lake(home / "lake")
-    reports = list(ingest_sources(lake, "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected"))
-    assert [r.source for r in reports] == names
+    reports = ingest_side_by_side(home)
+    assert [r.source for r in reports] == INSURER_SOURCES
     logged = ingest_log(lake, "dev").to_pylist()
     for report in reports:
         assert report.rows > 0 and report.seconds > 0
         assert lake.read_arrow(f"dev.bronze.{report.source}").num_rows == report.rows
         assert {r["path"] for r in logged if r["source"] == report.source and r["status"] == "ingested"} == set(report.ingested_files)
         assert check_bronze_conservation(lake, "dev", report.source, home / "landing", home / "rejected").holds
-    assert sum(r.rows for r in ingest_sources(lake, "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected")) == 0
+    assert sum(r.rows for r in ingest_side_by_side(home)) == 0
 
 
 def test_sources_side_by_side_write_the_shared_ingest_log_one_at_a_time(home, monkeypatch):
@@ -207,6 +214,5 @@ def test_sources_side_by_side_write_the_shared_ingest_log_one_at_a_time(home, mo
             inside.pop()
 
     monkeypatch.setattr(Lake, "write_arrow", slow_log_write)
-    names = ["members", "claims", "providers", "claim_outcomes"]
-    list(ingest_sources(Lake(home / "lake"), "dev", [SOURCES[n] for n in names], home / "landing", home / "rejected"))
-    assert overlapped == [False] * 4
+    ingest_side_by_side(home)
+    assert overlapped == [False] * len(INSURER_SOURCES)
